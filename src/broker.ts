@@ -1,0 +1,197 @@
+import { readFileSync } from "node:fs";
+import { type Apps, createApp } from "./app.js";
+import { createAuditLog } from "./audit/log.js";
+import { type Clock, systemClock } from "./clock.js";
+import { resolvePath } from "./config/load.js";
+import type { FileProblem } from "./config/problems.js";
+import { FileProblemsError } from "./config/problems.js";
+import type { Config } from "./config/schema.js";
+import { createSealer, type SealKey } from "./crypto/seal.js";
+import { createClientAuthenticator } from "./http/client-auth.js";
+import { createFailureLimiter } from "./http/failure-limiter.js";
+import { createMetrics, type Metrics } from "./http/metrics.js";
+import type { Logger } from "./logging.js";
+import { createTokenVerifier } from "./oidc/verifier.js";
+import { createSigningKeySet, type SigningKey } from "./providers/jwt/keys.js";
+import { createJwtProvider } from "./providers/jwt/provider.js";
+import type { ProviderRegistry } from "./providers/registry.js";
+import { createProviders } from "./providers/setup.js";
+import type { CompiledScope } from "./scopes/load.js";
+import { createAgentAccess } from "./sessions/agent.js";
+import { type BackgroundWorker, createBackgroundWorker } from "./sessions/background.js";
+import { createMinter } from "./sessions/mint.js";
+import { createSessionRepository } from "./sessions/repository.js";
+import { createRevoker } from "./sessions/revoker.js";
+import { createSessionService, type SessionListener, type SessionService } from "./sessions/service.js";
+import type { Store } from "./store/types.js";
+
+export interface BrokerKeys {
+  seal: SealKey[];
+  signing: SigningKey[];
+}
+
+export interface BrokerOptions {
+  config: Config;
+  /** Relative paths in the config resolve against this directory. */
+  baseDir: string;
+  dev: boolean;
+  store: Store;
+  keys: BrokerKeys;
+  scopes: ReadonlyMap<string, CompiledScope>;
+  logger: Logger;
+  clock?: Clock;
+  version: string;
+  listeners?: SessionListener[];
+}
+
+export interface Broker {
+  apps: Apps;
+  worker: BackgroundWorker;
+  sessions: SessionService;
+  metrics: Metrics;
+  providers: ProviderRegistry;
+  issuer: string;
+  metadataUrl: string;
+}
+
+export function issuerOf(config: Config): string {
+  return (config.publicUrl ?? `http://${config.listen.api.host}:${config.listen.api.port}`).replace(
+    /\/+$/,
+    "",
+  );
+}
+
+export function metadataUrlOf(config: Config): string {
+  return (
+    config.metadataUrl ?? `http://${config.listen.metadata.host}:${config.listen.metadata.port}`
+  ).replace(/\/+$/, "");
+}
+
+/** The longest lifetime any JWT grant allows: how long a retired signing key stays published. */
+function maxJwtTtlMs(scopes: ReadonlyMap<string, CompiledScope>): number {
+  let max = 0;
+  for (const scope of scopes.values()) {
+    for (const grant of scope.grants.values())
+      if (grant.provider === "jwt") max = Math.max(max, grant.ttlSeconds);
+  }
+  return Math.max(max, 60) * 1000;
+}
+
+/** The composition root: builds every service from config, store, keys and scopes. */
+export function createBroker(options: BrokerOptions): Broker {
+  const { config, store, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const metrics = createMetrics();
+  const issuer = issuerOf(config);
+  const metadataUrl = metadataUrlOf(config);
+  const audit = createAuditLog({
+    store,
+    clock,
+    logger,
+    ...(config.audit.file ? { mirrorFile: resolvePath(options.baseDir, config.audit.file) } : {}),
+  });
+  const signingKeys = createSigningKeySet(options.keys.signing, maxJwtTtlMs(options.scopes));
+  const sealer = createSealer(options.keys.seal);
+  const repo = createSessionRepository({ store, sealer });
+  const providers = createProviders({
+    config,
+    baseDir: options.baseDir,
+    clock,
+    store,
+    logger,
+    jwt: createJwtProvider({ issuer, keys: signingKeys, store }),
+  });
+  const listeners = options.listeners ?? [];
+  const minter = createMinter({ providers, clock, audit, metrics });
+  const revoker = createRevoker({ providers, repo, store, clock, audit, metrics, logger });
+  const sessions = createSessionService({
+    store,
+    clock,
+    audit,
+    logger,
+    providers,
+    scopes: options.scopes,
+    repo,
+    minter,
+    revoker,
+    listeners,
+    maxConcurrentRevocations: config.limits.maxConcurrentRevocations,
+  });
+  const agents = createAgentAccess({
+    store,
+    repo,
+    clock,
+    audit,
+    minter,
+    revoker,
+    scopes: options.scopes,
+    listeners,
+    logger,
+  });
+  const apps = createApp({
+    store,
+    clock,
+    logger,
+    metrics,
+    audit,
+    scopes: options.scopes,
+    sessions,
+    agents,
+    repo,
+    verifier: createTokenVerifier({ issuer, keys: signingKeys, store, repo, clock }),
+    signingKeys,
+    authenticator: createClientAuthenticator(config.clients),
+    limiters: {
+      api: createFailureLimiter(store, "api", config.limits.agentAuthFailuresPerMinute),
+      metadata: createFailureLimiter(store, "metadata", config.limits.agentAuthFailuresPerMinute),
+    },
+    issuer,
+    metadataUrl,
+    bodyLimit: config.limits.bodyBytes,
+    version: options.version,
+  });
+  const worker = createBackgroundWorker({ store, clock, sessions, repo, revoker, logger });
+  return { apps, worker, sessions, metrics, providers, issuer, metadataUrl };
+}
+
+/** Reads the key files a config names. */
+export async function loadKeyFiles(
+  config: Config,
+  baseDir: string,
+  loadSigning: (path: string, notBefore: number) => Promise<SigningKey>,
+): Promise<BrokerKeys> {
+  const problems: FileProblem[] = [];
+  const seal: SealKey[] = [];
+  for (const [index, entry] of (config.encryption?.keys ?? []).entries()) {
+    const path = resolvePath(baseDir, entry.file);
+    try {
+      const jwk = JSON.parse(readFileSync(path, "utf8")) as { kty?: string; k?: string };
+      const key = Buffer.from(jwk.k ?? "", "base64url");
+      if (jwk.kty !== "oct" || key.length !== 32) throw new Error("expected an oct JWK with a 256-bit k");
+      seal.push({ id: entry.id, key });
+    } catch (error) {
+      problems.push({
+        file: path,
+        field: `encryption.keys[${index}]`,
+        message: (error as Error).message,
+        fix: "generate one with `latchkey keys generate --type encryption --out FILE`",
+      });
+    }
+  }
+  const signing: SigningKey[] = [];
+  for (const [index, entry] of (config.signing?.keys ?? []).entries()) {
+    const path = resolvePath(baseDir, entry.file);
+    try {
+      signing.push(await loadSigning(path, entry.notBefore ? Date.parse(entry.notBefore) : 0));
+    } catch (error) {
+      problems.push({
+        file: path,
+        field: `signing.keys[${index}]`,
+        message: (error as Error).message,
+        fix: "generate one with `latchkey keys generate --type signing --out FILE`",
+      });
+    }
+  }
+  if (problems.length > 0) throw new FileProblemsError(problems);
+  return { seal, signing };
+}

@@ -1,0 +1,118 @@
+import type { AuditLog } from "../audit/log.js";
+import type { Clock } from "../clock.js";
+import { randomId, sha256Hex } from "../crypto/hash.js";
+import { isLatchkeyError, LatchkeyError } from "../errors.js";
+import type { Metrics } from "../http/metrics.js";
+import type { Grant } from "../providers/grants.js";
+import { type ProviderRegistry, providerFor } from "../providers/registry.js";
+import type { ProviderKind } from "../providers/types.js";
+import type { CredentialRecord, SessionRecord } from "./records.js";
+
+export interface MintedCredential {
+  record: CredentialRecord;
+  secret: Record<string, string>;
+}
+
+export interface MintRequest {
+  session: Pick<SessionRecord, "id" | "clientId" | "expiresAt">;
+  scope: string;
+  grant: Grant;
+  purpose: CredentialRecord["purpose"];
+  actor: string;
+  requestId?: string;
+}
+
+export interface Minter {
+  mint(request: MintRequest): Promise<MintedCredential>;
+  /** The fingerprint of a credential: SHA-256 of its secret fields, in a fixed order. */
+  fingerprint(provider: ProviderKind, secret: Record<string, string>): string;
+}
+
+/** Mints one credential with its provider, records `credential.issued` or `credential.issue_failed`. */
+export function createMinter(deps: {
+  providers: ProviderRegistry;
+  clock: Clock;
+  audit: AuditLog;
+  metrics: Metrics;
+}): Minter {
+  const fingerprint = (kind: ProviderKind, secret: Record<string, string>) => {
+    const provider = providerFor(deps.providers, kind);
+    const fields = provider?.secretFields ?? Object.keys(secret).sort();
+    // A single-field secret's fingerprint is the plain SHA-256 of its value, so a scanner or an
+    // auditor holding the value can compute it; several fields are joined in declared order.
+    return sha256Hex(fields.map((field) => secret[field] ?? "").join("\n"));
+  };
+  return {
+    fingerprint,
+    async mint(request) {
+      const { session, grant } = request;
+      const provider = providerFor(deps.providers, grant.provider);
+      const base = {
+        actor: request.actor,
+        sessionId: session.id,
+        scope: request.scope,
+        grant: grant.name,
+        provider: grant.provider,
+        ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+      };
+      if (!provider) {
+        throw new LatchkeyError(
+          "PROVIDER_UNAVAILABLE",
+          `The ${grant.provider} provider is not configured on this broker.`,
+        );
+      }
+      const credentialId = randomId("cred");
+      const now = deps.clock.now();
+      try {
+        const minted = await provider.mint(grant, {
+          sessionId: session.id,
+          scope: request.scope,
+          clientId: session.clientId,
+          credentialId,
+          notAfter: session.expiresAt,
+          now,
+        });
+        const record: CredentialRecord = {
+          id: credentialId,
+          sessionId: session.id,
+          scope: request.scope,
+          grant: grant.name,
+          provider: grant.provider,
+          purpose: request.purpose,
+          reference: minted.reference,
+          fingerprint: fingerprint(grant.provider, minted.secret),
+          issuedAt: now,
+          expiresAt: minted.expiresAt,
+          state: "active",
+        };
+        deps.metrics.credentialsIssued.inc({ provider: grant.provider });
+        await deps.audit.record({
+          ...base,
+          action: "credential.issued",
+          outcome: "success",
+          credentialId,
+          fingerprint: record.fingerprint,
+          detail: { purpose: request.purpose, expiresAt: new Date(record.expiresAt).toISOString() },
+        });
+        return { record, secret: minted.secret };
+      } catch (error) {
+        const known = isLatchkeyError(error)
+          ? error
+          : new LatchkeyError(
+              "PROVIDER_ERROR",
+              `The ${grant.provider} provider failed to mint the credential.`,
+              {
+                cause: error,
+              },
+            );
+        await deps.audit.record({
+          ...base,
+          action: "credential.issue_failed",
+          outcome: "failure",
+          reason: known.code,
+        });
+        throw known;
+      }
+    },
+  };
+}
