@@ -142,8 +142,8 @@ export function createBroker(options: BrokerOptions): Broker {
     signingKeys,
     authenticator: createClientAuthenticator(config.clients),
     limiters: {
-      api: createFailureLimiter(store, "api", config.limits.agentAuthFailuresPerMinute),
-      metadata: createFailureLimiter(store, "metadata", config.limits.agentAuthFailuresPerMinute),
+      api: createFailureLimiter(store, "api", config.limits.authFailuresPerMinute),
+      metadata: createFailureLimiter(store, "metadata", config.limits.authFailuresPerMinute),
     },
     issuer,
     metadataUrl,

@@ -145,7 +145,7 @@ export const configSchema = z
           .max(10 * 1024 * 1024)
           .default(64 * 1024),
         maxConcurrentRevocations: z.number().int().min(1).max(64).default(8),
-        agentAuthFailuresPerMinute: z.number().int().min(1).max(10_000).default(30),
+        authFailuresPerMinute: z.number().int().min(1).max(10_000).default(30),
       })
       .strict()
       .prefault({}),
