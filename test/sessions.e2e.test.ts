@@ -53,7 +53,7 @@ for (const factory of storeFactories()) {
       });
       assert.equal(opened.status, 201);
       assert.equal(opened.body.session.state, "active");
-      assert.match(opened.body.agentToken, /^lka_[A-Za-z0-9_-]{43}$/);
+      assert.match(opened.body.agentToken, /^lka_e2e-session-1\.[A-Za-z0-9_-]{43}$/);
       assert.equal(opened.body.metadataUrl, broker.metadataUrl);
       const [credential] = opened.body.credentials;
       assert.equal(credential.provider, "jwt");

@@ -7,7 +7,13 @@ import type { CompiledScope } from "../scopes/load.js";
 import type { Store } from "../store/types.js";
 import { singleFlight } from "../util/concurrency.js";
 import type { MintedCredential, Minter } from "./mint.js";
-import { type CredentialRecord, grantKey, keys, type SessionRecord } from "./records.js";
+import {
+  type CredentialRecord,
+  grantKey,
+  type SessionRecord,
+  sessionIdOfAgentToken,
+  sessionIdPattern,
+} from "./records.js";
 import type { SessionRepository } from "./repository.js";
 import type { Revoker } from "./revoker.js";
 import type { SessionListener } from "./service.js";
@@ -98,10 +104,10 @@ export function createAgentAccess(deps: {
   return {
     async authenticate(token) {
       if (token.length < 16 || token.length > 256) throw unauthenticated();
+      const sessionId = sessionIdOfAgentToken(token);
+      if (sessionId === undefined || !sessionIdPattern.test(sessionId)) throw unauthenticated();
       const hash = sha256Hex(token);
-      const pointer = await deps.store.get(keys.agentToken(hash));
-      if (!pointer) throw unauthenticated();
-      const found = await repo.getSession(pointer.value);
+      const found = await repo.getSession(sessionId);
       if (!found || !constantTimeEqual(found.record.agentTokenHash, hash)) throw unauthenticated();
       if (found.record.state !== "active" || found.record.expiresAt <= clock.now()) throw unauthenticated();
       return found.record;

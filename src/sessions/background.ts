@@ -33,8 +33,9 @@ export function createBackgroundWorker(deps: {
 
   const expireDue = async (now: number) => {
     for (const { member } of await deps.store.indexRange(keys.expiryIndex, now, BATCH)) {
+      // An ended (or unknown) session leaves the index whatever ended it.
       const ended = await deps.sessions.endBySystem(member, "expired");
-      if (!ended) await deps.store.indexRemove(keys.expiryIndex, member);
+      if (!ended || ended.session.state === "ended") await deps.store.indexRemove(keys.expiryIndex, member);
     }
   };
 

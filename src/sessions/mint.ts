@@ -20,6 +20,11 @@ export interface MintRequest {
   purpose: CredentialRecord["purpose"];
   actor: string;
   requestId?: string;
+  /**
+   * When given, the `credential.issued` record is added here instead of being awaited, so a
+   * caller minting several credentials can wait for all audit records in one store round trip.
+   */
+  audits?: Promise<unknown>[];
 }
 
 export interface Minter {
@@ -86,7 +91,7 @@ export function createMinter(deps: {
           state: "active",
         };
         deps.metrics.credentialsIssued.inc({ provider: grant.provider });
-        await deps.audit.record({
+        const audited = deps.audit.record({
           ...base,
           action: "credential.issued",
           outcome: "success",
@@ -94,6 +99,8 @@ export function createMinter(deps: {
           fingerprint: record.fingerprint,
           detail: { purpose: request.purpose, expiresAt: new Date(record.expiresAt).toISOString() },
         });
+        if (request.audits) request.audits.push(audited);
+        else await audited;
         return { record, secret: minted.secret };
       } catch (error) {
         const known = isLatchkeyError(error)

@@ -3,7 +3,7 @@ import { providerKinds } from "../providers/types.js";
 
 export const sessionIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{1,47}$/;
 
-export const sessionStates = ["opening", "active", "ending", "ended"] as const;
+export const sessionStates = ["active", "ending", "ended"] as const;
 export type SessionState = (typeof sessionStates)[number];
 
 export const revokeReasons = [
@@ -64,10 +64,23 @@ export const keys = {
   credential: (sessionId: string, credentialId: string) => `{s:${sessionId}}:cred:${credentialId}`,
   secret: (sessionId: string, credentialId: string) => `{s:${sessionId}}:secret:${credentialId}`,
   matchers: (sessionId: string, credentialId: string) => `{s:${sessionId}}:matchers:${credentialId}`,
-  agentToken: (hash: string) => `agent:${hash}`,
   expiryIndex: "index:sessions-by-expiry",
   pendingRevocations: "index:pending-revocations",
 } as const;
+
+/**
+ * Agent tokens carry their session id, so the metadata endpoint finds the session without a
+ * global index; the random part is what authenticates, checked against the stored SHA-256.
+ */
+export function agentTokenFor(sessionId: string, random: string): string {
+  return `lka_${sessionId}.${random}`;
+}
+
+export function sessionIdOfAgentToken(token: string): string | undefined {
+  if (!token.startsWith("lka_")) return undefined;
+  const dot = token.lastIndexOf(".");
+  return dot > 4 ? token.slice(4, dot) : undefined;
+}
 
 export function grantKey(provider: string, grant: string): string {
   return `${provider}/${grant}`;

@@ -1,6 +1,7 @@
+import { randomBytes } from "node:crypto";
 import type { AuditLog } from "../audit/log.js";
 import type { Clock } from "../clock.js";
-import { randomSecret, sha256Hex } from "../crypto/hash.js";
+import { sha256Hex } from "../crypto/hash.js";
 import { LatchkeyError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { Grant } from "../providers/grants.js";
@@ -10,7 +11,14 @@ import type { Store, Write } from "../store/types.js";
 import { mapLimit } from "../util/concurrency.js";
 import { type Client, mayUseScope } from "./client.js";
 import type { MintedCredential, Minter } from "./mint.js";
-import { type CredentialRecord, grantKey, keys, type RevokeReason, type SessionRecord } from "./records.js";
+import {
+  agentTokenFor,
+  type CredentialRecord,
+  grantKey,
+  keys,
+  type RevokeReason,
+  type SessionRecord,
+} from "./records.js";
 import type { SessionRepository } from "./repository.js";
 import type { Revoker } from "./revoker.js";
 
@@ -79,9 +87,6 @@ export interface SessionServiceDeps {
   maxConcurrentRevocations: number;
 }
 
-/** A reserved id stays reserved this long if the broker dies while minting its credentials. */
-const OPENING_TTL_MS = 5 * 60 * 1000;
-
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { store, clock, audit, repo, minter, revoker } = deps;
 
@@ -141,7 +146,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
   const loadOwned = async (client: Client, sessionId: string) => {
     const found = await repo.getSession(sessionId);
-    if (!found || found.record.state === "opening") throw notFound(sessionId);
+    if (!found) throw notFound(sessionId);
     if (client.role !== "admin" && found.record.clientId !== client.id) throw notFound(sessionId);
     return found;
   };
@@ -179,7 +184,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       }
       current = await repo.getSession(sessionId);
     }
-    if (!current || current.record.state === "opening") return null;
+    if (!current) return null;
     const stored = await repo.getCredentials(sessionId, current.record.credentialIds);
     if (current.record.state === "ended")
       return { session: current.record, credentials: stored.map((c) => c.record) };
@@ -196,7 +201,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const now = clock.now();
       const ended: SessionRecord = { ...current.record, state: "ended", endedAt: now, current: {} };
       if (await repo.saveSession(ended, current.version, repo.sessionTtlMs(ended, now))) {
-        await store.commit([], [{ op: "delete", key: keys.agentToken(ended.agentTokenHash) }]);
         await store.indexRemove(keys.expiryIndex, sessionId);
         const pending = credentials.filter((c) => c.state === "revocation_pending").length;
         await audit.record({
@@ -225,36 +229,47 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const now = clock.now();
       const maxTtl = Math.min(...scopes.map((s) => s.maxTtlSeconds));
       const ttlSeconds = Math.min(input.ttlSeconds ?? maxTtl, maxTtl);
-      const agentToken = randomSecret("lka_");
+      const agentToken = agentTokenFor(input.sessionId, randomBytes(32).toString("base64url"));
       const session: SessionRecord = {
         id: input.sessionId,
         clientId: client.id,
         scopes: scopes.map((s) => s.name),
         labels: input.labels ?? {},
-        state: "opening",
+        state: "active",
         createdAt: now,
         expiresAt: now + ttlSeconds * 1000,
         agentTokenHash: sha256Hex(agentToken),
         credentialIds: [],
         current: {},
       };
-      // Reserve the id first: two concurrent opens of one id must not both mint credentials.
-      if (!(await repo.saveSession(session, 0, OPENING_TTL_MS))) {
+      const actor = client.id;
+      const audits: Promise<unknown>[] = [];
+      const ttlMs = repo.sessionTtlMs(session, now);
+      // Reserve the id before minting anything: a duplicate open must never mint and then revoke,
+      // since revoking an AWS credential denies its whole session id, the winner's included. The
+      // expiry entry is written alongside, never overwriting another session's; an entry without
+      // an active session is dropped by the sweeper, while an active session missing from the
+      // index would never be ended.
+      const [reserved] = await Promise.all([
+        repo.saveSession(session, 0, ttlMs),
+        store.indexAdd(keys.expiryIndex, session.id, session.expiresAt, { onlyIfAbsent: true }),
+      ]);
+      if (!reserved) {
         throw new LatchkeyError(
           "SESSION_EXISTS",
           `Session ${input.sessionId} already exists; session ids are never reused.`,
         );
       }
-      const actor = client.id;
       const results = await Promise.allSettled(
         [...grants.values()].map(({ scope, grant }) =>
-          minter.mint({ session, scope: scope.name, grant, purpose: "session", actor, requestId }),
+          minter.mint({ session, scope: scope.name, grant, purpose: "session", actor, requestId, audits }),
         ),
       );
       const minted = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
       const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failure) {
-        // Nothing half-open: whatever was minted is revoked, and the id stays reserved as ended.
+        await Promise.all(audits);
+        // Nothing half-open: whatever was minted is revoked, and the id stays taken as ended.
         await revokeAll(
           minted.map((m) => m.record),
           "open_failed",
@@ -270,6 +285,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           credentialIds: minted.map((m) => m.record.id),
         };
         await repo.saveSession(failed, 1, repo.sessionTtlMs(failed, endedAt));
+        await store.indexRemove(keys.expiryIndex, session.id);
         await audit.record({
           action: "session.open_failed",
           outcome: "failure",
@@ -282,35 +298,40 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       }
       const active: SessionRecord = {
         ...session,
-        state: "active",
         credentialIds: minted.map((m) => m.record.id),
         current: Object.fromEntries(
           minted.map((m) => [grantKey(m.record.provider, m.record.grant), m.record.id]),
         ),
       };
-      const ttl = repo.sessionTtlMs(active, now);
-      // The indexes go first: an index entry without an active session is ignored and cleaned up,
-      // while an active session missing from the expiry index would never be ended.
-      await store.commit(
-        [],
-        [{ op: "set", key: keys.agentToken(active.agentTokenHash), value: active.id, ttlMs: ttl }],
-      );
-      await store.indexAdd(keys.expiryIndex, active.id, active.expiresAt);
-      if (!(await repo.saveSession(active, 1, ttl, persistCredentials(minted, now)))) {
-        throw new LatchkeyError("CONFLICT", `Session ${active.id} changed while it was being opened.`);
+      if (!(await repo.saveSession(active, 1, ttlMs, persistCredentials(minted, now)))) {
+        // The session was ended while its credentials were being minted.
+        await Promise.all(audits);
+        await revokeAll(
+          minted.map((m) => m.record),
+          "session_ended",
+          actor,
+          requestId,
+        );
+        throw new LatchkeyError(
+          "SESSION_NOT_ACTIVE",
+          `Session ${session.id} was ended while it was being opened.`,
+        );
       }
-      await audit.record({
-        action: "session.opened",
-        outcome: "success",
-        actor,
-        sessionId: active.id,
-        requestId,
-        detail: {
-          scopes: active.scopes.join(","),
-          credentials: minted.length,
-          expiresAt: new Date(active.expiresAt).toISOString(),
-        },
-      });
+      await Promise.all([
+        ...audits,
+        audit.record({
+          action: "session.opened",
+          outcome: "success",
+          actor,
+          sessionId: active.id,
+          requestId,
+          detail: {
+            scopes: active.scopes.join(","),
+            credentials: minted.length,
+            expiresAt: new Date(active.expiresAt).toISOString(),
+          },
+        }),
+      ]);
       await notify("opened", (l) => l.opened?.(active, agentToken, minted));
       return { session: active, agentToken, credentials: minted };
     },

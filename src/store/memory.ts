@@ -116,13 +116,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       });
       return next;
     },
-    async indexAdd(index, member, score) {
+    async indexAdd(index, member, score, options) {
       ensureOpen();
       let entries = indexes.get(index);
       if (!entries) {
         entries = new Map();
         indexes.set(index, entries);
       }
+      if (options?.onlyIfAbsent && entries.has(member)) return;
       entries.set(member, score);
     },
     async indexRemove(index, member) {

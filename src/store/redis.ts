@@ -171,8 +171,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     async increment(key, ttlMs) {
       return Number(await call(() => redis.lkIncrement(k(key), Math.max(1, Math.ceil(ttlMs)))));
     },
-    async indexAdd(index, member, score) {
-      await call(() => redis.zadd(k(index), score, member));
+    async indexAdd(index, member, score, options) {
+      await call(() =>
+        options?.onlyIfAbsent
+          ? redis.zadd(k(index), "NX", score, member)
+          : redis.zadd(k(index), score, member),
+      );
     },
     async indexRemove(index, member) {
       await call(() => redis.zrem(k(index), member));

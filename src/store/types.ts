@@ -58,8 +58,8 @@ export interface Store {
   commit(guards: readonly Guard[], writes: readonly Write[]): Promise<boolean>;
   /** Adds 1 to a counter, creating it with `ttlMs` when absent; answers the new value. */
   increment(key: string, ttlMs: number): Promise<number>;
-  /** A sorted index (member → score), e.g. sessions by expiry time. */
-  indexAdd(index: string, member: string, score: number): Promise<void>;
+  /** A sorted index (member → score), e.g. sessions by expiry time; `onlyIfAbsent` never moves an existing member. */
+  indexAdd(index: string, member: string, score: number, options?: { onlyIfAbsent?: boolean }): Promise<void>;
   indexRemove(index: string, member: string): Promise<void>;
   /** Members with score ≤ maxScore, lowest first. */
   indexRange(index: string, maxScore: number, limit: number): Promise<IndexEntry[]>;

@@ -1,0 +1,151 @@
+// Matchers let a scanner find a secret Latchkey issued without ever holding the secret. They are
+// computed once at issuance, stored beside the credential's metadata, kept after the secret itself
+// is deleted (so a recently revoked secret is still recognised), and served to `latchkey scan`.
+//
+// A matcher describes one encoded form of the secret: its length, the anchor (rolling hash, see
+// anchor.ts) of its last ANCHOR_WINDOW bytes, and the SHA-256 of the whole form. The end of the
+// form is the anchor window because it is the high-entropy part of every format we issue (a JWT
+// starts with the constant `eyJhbGciOi…`, a GitHub token with `ghs_`, an AWS session token with
+// `IQoJb3JpZ2lu…`). Forms shorter than the window are anchored on the whole form. An anchor gives
+// away 32 bits about its window; recovering the secret still means inverting SHA-256 of all of it.
+
+import { z } from "zod";
+import { sha256Hex } from "../crypto/hash.js";
+import { ANCHOR_WINDOW, anchorHash } from "./anchor.js";
+
+export type SecretEncoding = "raw" | "base64" | "base64url" | "hex" | "url" | "json";
+
+export const secretEncodings = ["raw", "base64", "base64url", "hex", "url", "json"] as const satisfies
+  readonly SecretEncoding[];
+
+export interface IssuedMatcher {
+  credentialId: string;
+  sessionId: string;
+  provider: string;
+  encoding: SecretEncoding;
+  /**
+   * Which form of the encoding: base64/base64url 0..2 = how many bytes precede the secret in its
+   * 3-byte group; hex 0 lower, 1 upper; url 0 `encodeURIComponent`, 1 form encoding (`+` for
+   * space); json 0 `JSON.stringify`, 1 with `\/`, 2 with `\u00XX` for non-ASCII and `<>&`, 3 both.
+   */
+  variant: number;
+  /** Bytes of the encoded form. */
+  length: number;
+  /** anchorHash of the form's last min(ANCHOR_WINDOW, length) bytes (see anchor.ts). */
+  anchor: number;
+  /** Hex SHA-256 of the encoded form. */
+  digest: string;
+  /** Hex SHA-256 of the raw secret: the credential's fingerprint. */
+  fingerprint: string;
+}
+
+export interface MatcherRef {
+  credentialId: string;
+  sessionId: string;
+  provider: string;
+}
+
+/** An encoded form of a secret. Holds the secret: for building matchers, never to be stored. */
+export interface EncodedForm {
+  encoding: SecretEncoding;
+  variant: number;
+  text: string;
+}
+
+/**
+ * Derived forms shorter than this are left out: a few base64 characters cut from the middle of a
+ * short secret would turn up in unrelated data and prove nothing.
+ */
+const MIN_DERIVED_FORM = 8;
+
+const hexDigest = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits");
+
+export const issuedMatcherSchema: z.ZodType<IssuedMatcher> = z.object({
+  credentialId: z.string().min(1),
+  sessionId: z.string().min(1),
+  provider: z.string().min(1),
+  encoding: z.enum(secretEncodings),
+  variant: z.number().int().min(0).max(15),
+  length: z.number().int().min(1),
+  anchor: z.number().int().min(0).max(0xffffffff),
+  digest: hexDigest,
+  fingerprint: hexDigest,
+});
+
+/**
+ * The characters of base64(prefix ‖ secret) that depend on the secret alone, where the prefix is
+ * `alignment` bytes of unknown data: so the form is found inside any larger blob that carries the
+ * secret at that offset modulo 3, whatever surrounds it.
+ */
+function alignedBase64(data: Buffer, alignment: number, alphabet: "base64" | "base64url"): string {
+  const encoded = Buffer.concat([Buffer.alloc(alignment), data]).toString(alphabet);
+  const first = Math.ceil((8 * alignment) / 6);
+  const end = Math.floor((8 * (alignment + data.length)) / 6);
+  return encoded.slice(first, end);
+}
+
+/** `\u00XX` for every non-ASCII code unit and for `<`, `>`, `&` (Go and ensure_ascii encoders). */
+function unicodeEscaped(json: string): string {
+  let out = "";
+  for (let i = 0; i < json.length; i++) {
+    const unit = json.charCodeAt(i);
+    out +=
+      unit > 0x7f || unit === 0x3c || unit === 0x3e || unit === 0x26
+        ? `\\u${unit.toString(16).padStart(4, "0")}`
+        : json.charAt(i);
+  }
+  return out;
+}
+
+/** Every distinct form in which the secret may show up in agent output. */
+export function encodedForms(secret: string): EncodedForm[] {
+  if (secret.length === 0) throw new TypeError("encodedForms: the secret is empty");
+  const raw = Buffer.from(secret, "utf8");
+  const candidates: EncodedForm[] = [{ encoding: "raw", variant: 0, text: secret }];
+  for (const alphabet of ["base64", "base64url"] as const) {
+    for (let alignment = 0; alignment < 3; alignment++) {
+      candidates.push({ encoding: alphabet, variant: alignment, text: alignedBase64(raw, alignment, alphabet) });
+    }
+  }
+  const hex = raw.toString("hex");
+  candidates.push({ encoding: "hex", variant: 0, text: hex }, { encoding: "hex", variant: 1, text: hex.toUpperCase() });
+  candidates.push(
+    { encoding: "url", variant: 0, text: encodeURIComponent(secret) },
+    { encoding: "url", variant: 1, text: new URLSearchParams({ v: secret }).toString().slice(2) },
+  );
+  const json = JSON.stringify(secret).slice(1, -1);
+  candidates.push(
+    { encoding: "json", variant: 0, text: json },
+    { encoding: "json", variant: 1, text: json.replaceAll("/", "\\/") },
+    { encoding: "json", variant: 2, text: unicodeEscaped(json) },
+    { encoding: "json", variant: 3, text: unicodeEscaped(json).replaceAll("/", "\\/") },
+  );
+  const seen = new Set<string>();
+  return candidates.filter((form) => {
+    if (seen.has(form.text)) return false;
+    seen.add(form.text);
+    return form.encoding === "raw" || form.text.length >= MIN_DERIVED_FORM;
+  });
+}
+
+/**
+ * The matchers of one secret value. A credential with several secret fields (an AWS secret key
+ * and session token) gets one call per field.
+ */
+export function buildMatchers(secret: string, ref: MatcherRef): IssuedMatcher[] {
+  const fingerprint = sha256Hex(secret);
+  return encodedForms(secret).map((form) => {
+    const bytes = Buffer.from(form.text, "utf8");
+    return {
+      credentialId: ref.credentialId,
+      sessionId: ref.sessionId,
+      provider: ref.provider,
+      encoding: form.encoding,
+      variant: form.variant,
+      length: bytes.length,
+      anchor: anchorHash(bytes, Math.max(0, bytes.length - ANCHOR_WINDOW)),
+      digest: sha256Hex(bytes),
+      fingerprint,
+    };
+  });
+}
