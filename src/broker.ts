@@ -42,6 +42,8 @@ export interface BrokerOptions {
   clock?: Clock;
   version: string;
   listeners?: SessionListener[];
+  /** Where provider credentials named in the config are read from; the process environment by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Broker {
@@ -100,6 +102,7 @@ export function createBroker(options: BrokerOptions): Broker {
     store,
     logger,
     jwt: createJwtProvider({ issuer, keys: signingKeys, store }),
+    env: options.env ?? process.env,
   });
   const listeners = options.listeners ?? [];
   const minter = createMinter({ providers, clock, audit, metrics });
