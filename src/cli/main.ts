@@ -27,6 +27,14 @@ const verbs: Record<string, { summary: string; load: () => Promise<Verb> }> = {
     summary: "Verify an exported audit trail: `latchkey audit verify FILE`",
     load: async () => (await import("./audit.js")).auditVerb,
   },
+  "credential-process": {
+    summary: "In a sandbox: AWS credential_process output for a grant",
+    load: async () => (await import("./credential-process.js")).credentialProcessVerb,
+  },
+  "git-credential": {
+    summary: "In a sandbox: git credential helper for the session's GitHub grants",
+    load: async () => (await import("./git-credential.js")).gitCredentialVerb,
+  },
 };
 
 export function usage(): string {

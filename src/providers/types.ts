@@ -36,6 +36,7 @@ export interface RevokeContext {
   sessionId: string;
   credentialId: string;
   reference: Record<string, string | number>;
+  issuedAt: number;
   expiresAt: number;
   /** The live secret, when still held (GitHub revokes with the token itself). */
   secret: Record<string, string> | undefined;

@@ -23,6 +23,8 @@ export interface AgentGrant {
   grant: string;
   scope: string;
   expiresAt: number;
+  /** For GitHub grants: the host git uses the token for, so the git credential helper can choose. */
+  gitHost?: string;
 }
 
 /** What the metadata endpoint (and the file sink) may do on behalf of a session's agent. */
@@ -120,6 +122,7 @@ export function createAgentAccess(deps: {
         grant: record.grant,
         scope: record.scope,
         expiresAt: record.expiresAt,
+        ...(typeof record.reference.gitHost === "string" ? { gitHost: record.reference.gitHost } : {}),
       }));
     },
     async read(session, provider, grant, requestId) {

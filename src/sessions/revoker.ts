@@ -40,6 +40,7 @@ export function createRevoker(deps: {
         sessionId: record.sessionId,
         credentialId: record.id,
         reference: record.reference,
+        issuedAt: record.issuedAt,
         expiresAt: record.expiresAt,
         secret: await repo.readSecret(record),
         now: clock.now(),

@@ -73,6 +73,7 @@ export interface TestBrokerOptions {
   scopes?: readonly unknown[];
   config?: Partial<ConfigInput>;
   listeners?: SessionListener[];
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function createTestBroker(options: TestBrokerOptions): Promise<TestBroker> {
@@ -115,6 +116,7 @@ export async function createTestBroker(options: TestBrokerOptions): Promise<Test
     ...(options.clock ? { clock: options.clock } : {}),
     version: "test",
     ...(options.listeners ? { listeners: options.listeners } : {}),
+    env: options.env ?? {},
   });
   return {
     ...broker,

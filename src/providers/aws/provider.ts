@@ -80,12 +80,11 @@ export function createAwsProvider(deps: {
     },
     async revoke(context) {
       const roleArn = String(context.reference.roleArn ?? "");
-      const issuedAt = context.now;
       const result = await deps.policies.revoke(
         roleNameOf(roleArn),
         context.sessionId,
         context.expiresAt,
-        issuedAt,
+        context.issuedAt,
       );
       if (!result.written)
         return { state: "revocation_pending", error: result.error ?? "policy not written", retryable: true };
