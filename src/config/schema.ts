@@ -55,13 +55,20 @@ const awsProviderSchema = z
     region: z.string().min(1).default("us-east-1"),
     /** STS and IAM endpoint override (a VPC endpoint, or the emulator). */
     endpoint: z.url().optional(),
-    /** Static credentials for the broker itself; when absent the SDK's default chain is used. */
+    /**
+     * Static credentials for the broker itself, from two environment variables or from a JSON
+     * file `{accessKeyId, secretAccessKey}`; when absent the SDK's default chain is used.
+     */
     credentials: z
-      .object({
-        accessKeyIdEnv: z.string().min(1).default("AWS_ACCESS_KEY_ID"),
-        secretAccessKeyEnv: z.string().min(1).default("AWS_SECRET_ACCESS_KEY"),
-      })
-      .strict()
+      .union([
+        z
+          .object({
+            accessKeyIdEnv: z.string().min(1).default("AWS_ACCESS_KEY_ID"),
+            secretAccessKeyEnv: z.string().min(1).default("AWS_SECRET_ACCESS_KEY"),
+          })
+          .strict(),
+        z.object({ file: z.string().min(1) }).strict(),
+      ])
       .optional(),
     maxAttempts: z.number().int().min(1).max(10).default(3),
   })

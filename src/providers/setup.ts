@@ -5,6 +5,7 @@ import type { Store } from "../store/types.js";
 import { createAwsClients } from "./aws/clients.js";
 import { createRevocationPolicyWriter } from "./aws/policy-writer.js";
 import { createAwsProvider } from "./aws/provider.js";
+import { createGithubProvider } from "./github/provider.js";
 import type { JwtGrant } from "./jwt/grant.js";
 import type { ProviderRegistry } from "./registry.js";
 import type { Provider } from "./types.js";
@@ -24,7 +25,7 @@ export function createProviders(deps: ProviderSetupDeps): ProviderRegistry {
   const aws = deps.config.providers.aws;
   let awsProvider: ProviderRegistry["aws"];
   if (aws) {
-    const { sts, iam } = createAwsClients(aws, deps.env);
+    const { sts, iam } = createAwsClients(aws, deps.env, deps.baseDir);
     const policies = createRevocationPolicyWriter({
       iam,
       store: deps.store,
@@ -33,9 +34,12 @@ export function createProviders(deps: ProviderSetupDeps): ProviderRegistry {
     });
     awsProvider = createAwsProvider({ sts, policies, clock: deps.clock });
   }
+  const github = deps.config.providers.github;
   return {
     jwt: deps.jwt,
     aws: awsProvider,
-    github: undefined,
+    github: github
+      ? createGithubProvider({ apps: github.apps, baseDir: deps.baseDir, logger: deps.logger })
+      : undefined,
   };
 }

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
+import { resolvePath } from "../../config/load.js";
 import type { Config } from "../../config/schema.js";
 import { LatchkeyError } from "../../errors.js";
 
@@ -14,9 +16,20 @@ type AwsConfig = NonNullable<Config["providers"]["aws"]>;
 export function createAwsClients(
   config: AwsConfig,
   env: NodeJS.ProcessEnv,
+  baseDir: string,
 ): { sts: STSClient; iam: IAMClient } {
-  let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
-  if (config.credentials) {
+  let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  if (config.credentials && "file" in config.credentials) {
+    const path = resolvePath(baseDir, config.credentials.file);
+    const parsed = JSON.parse(readFileSync(path, "utf8")) as {
+      accessKeyId?: unknown;
+      secretAccessKey?: unknown;
+    };
+    if (typeof parsed.accessKeyId !== "string" || typeof parsed.secretAccessKey !== "string") {
+      throw new LatchkeyError("PROVIDER_UNAVAILABLE", `${path} must hold {"accessKeyId", "secretAccessKey"}`);
+    }
+    credentials = { accessKeyId: parsed.accessKeyId, secretAccessKey: parsed.secretAccessKey };
+  } else if (config.credentials) {
     const accessKeyId = env[config.credentials.accessKeyIdEnv];
     const secretAccessKey = env[config.credentials.secretAccessKeyEnv];
     if (!accessKeyId || !secretAccessKey) {
