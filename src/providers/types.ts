@@ -48,6 +48,12 @@ export interface Provider<G extends BaseGrant = BaseGrant, N = unknown> {
   readonly kind: ProviderKind;
   /** Fields of `Minted.secret` that are secret (fingerprinted, sealed, scanned, redacted). */
   readonly secretFields: readonly string[];
+  /**
+   * True when revoking one credential denies every credential of its session (AWS denies by
+   * SourceIdentity). Such a session id must be reserved before minting: a duplicate open that
+   * minted and then revoked would revoke the winner's credentials too.
+   */
+  readonly revocationCoversSession: boolean;
   /** Validates a request's `narrow` member for this provider. */
   readonly narrowSchema: z.ZodType<N>;
   /** Returns the grant narrowed by the request, or throws GRANT_WIDENING naming the field. */

@@ -245,37 +245,42 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const actor = client.id;
       const audits: Promise<unknown>[] = [];
       const ttlMs = repo.sessionTtlMs(session, now);
-      // Reserve the id before minting anything: a duplicate open must never mint and then revoke,
-      // since revoking an AWS credential denies its whole session id, the winner's included. The
-      // expiry entry is written alongside, never overwriting another session's; an entry without
-      // an active session is dropped by the sweeper, while an active session missing from the
-      // index would never be ended.
-      const [reserved] = await Promise.all([
-        repo.saveSession(session, 0, ttlMs),
-        store.indexAdd(keys.expiryIndex, session.id, session.expiresAt, { onlyIfAbsent: true }),
-      ]);
-      if (!reserved) {
-        throw new LatchkeyError(
-          "SESSION_EXISTS",
-          `Session ${input.sessionId} already exists; session ids are never reused.`,
-        );
-      }
-      const results = await Promise.allSettled(
-        [...grants.values()].map(({ scope, grant }) =>
-          minter.mint({ session, scope: scope.name, grant, purpose: "session", actor, requestId, audits }),
-        ),
+      const taken = () =>
+        new LatchkeyError("SESSION_EXISTS", `Session ${input.sessionId} already exists; session ids are never reused.`);
+      // The expiry entry is written first and never overwrites another session's: an entry
+      // without an active session is dropped by the sweeper, while an active session missing
+      // from the index would never be ended.
+      const indexing = store.indexAdd(keys.expiryIndex, session.id, session.expiresAt, { onlyIfAbsent: true });
+      // Where revoking one credential denies the whole session id (AWS), the id is reserved
+      // before anything is minted: a duplicate open that minted and then revoked would revoke the
+      // winner's credentials. Elsewhere the id is claimed by the final, guarded commit.
+      const reserve = [...grants.values()].some(
+        ({ grant }) => providerFor(deps.providers, grant.provider)?.revocationCoversSession,
       );
+      if (reserve && !(await repo.saveSession(session, 0, ttlMs))) throw taken();
+      const version = reserve ? 1 : 0;
+      const [results] = await Promise.all([
+        Promise.allSettled(
+          [...grants.values()].map(({ scope, grant }) =>
+            minter.mint({ session, scope: scope.name, grant, purpose: "session", actor, requestId, audits }),
+          ),
+        ),
+        indexing,
+      ]);
       const minted = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-      const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failure) {
+      const revokeMinted = async (reason: RevokeReason) => {
         await Promise.all(audits);
-        // Nothing half-open: whatever was minted is revoked, and the id stays taken as ended.
         await revokeAll(
           minted.map((m) => m.record),
-          "open_failed",
+          reason,
           actor,
           requestId,
         );
+      };
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failure) {
+        // Nothing half-open: whatever was minted is revoked, and the id stays taken as ended.
+        await revokeMinted("open_failed");
         const endedAt = clock.now();
         const failed: SessionRecord = {
           ...session,
@@ -284,8 +289,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           endReason: "open_failed",
           credentialIds: minted.map((m) => m.record.id),
         };
-        await repo.saveSession(failed, 1, repo.sessionTtlMs(failed, endedAt));
-        await store.indexRemove(keys.expiryIndex, session.id);
+        if (await repo.saveSession(failed, version, repo.sessionTtlMs(failed, endedAt))) {
+          await store.indexRemove(keys.expiryIndex, session.id);
+        }
         await audit.record({
           action: "session.open_failed",
           outcome: "failure",
@@ -299,23 +305,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const active: SessionRecord = {
         ...session,
         credentialIds: minted.map((m) => m.record.id),
-        current: Object.fromEntries(
-          minted.map((m) => [grantKey(m.record.provider, m.record.grant), m.record.id]),
-        ),
+        current: Object.fromEntries(minted.map((m) => [grantKey(m.record.provider, m.record.grant), m.record.id])),
       };
-      if (!(await repo.saveSession(active, 1, ttlMs, persistCredentials(minted, now)))) {
-        // The session was ended while its credentials were being minted.
-        await Promise.all(audits);
-        await revokeAll(
-          minted.map((m) => m.record),
-          "session_ended",
-          actor,
-          requestId,
-        );
-        throw new LatchkeyError(
-          "SESSION_NOT_ACTIVE",
-          `Session ${session.id} was ended while it was being opened.`,
-        );
+      if (!(await repo.saveSession(active, version, ttlMs, persistCredentials(minted, now)))) {
+        // Reserved: the session was ended while minting. Not reserved: another open won the id.
+        await revokeMinted(reserve ? "session_ended" : "open_failed");
+        if (!reserve) throw taken();
+        throw new LatchkeyError("SESSION_NOT_ACTIVE", `Session ${session.id} was ended while it was being opened.`);
       }
       await Promise.all([
         ...audits,

@@ -12,7 +12,7 @@ export interface LoadResult {
 
 export async function runLoad(
   send: (i: number) => Promise<boolean>,
-  options: { concurrency: number; durationMs: number; warmupMs?: number },
+  options: { concurrency: number; durationMs: number; warmupMs?: number; onMeasureStart?: () => void },
 ): Promise<LoadResult> {
   let counter = 0;
   const phase = async (durationMs: number, record: boolean) => {
@@ -34,6 +34,7 @@ export async function runLoad(
     return { latencies, errors, elapsed: performance.now() - started };
   };
   if (options.warmupMs) await phase(options.warmupMs, false);
+  options.onMeasureStart?.();
   const { latencies, errors, elapsed } = await phase(options.durationMs, true);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;

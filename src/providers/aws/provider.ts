@@ -22,6 +22,7 @@ export function createAwsProvider(deps: {
   return {
     kind: "aws",
     secretFields: ["SecretAccessKey", "SessionToken"],
+    revocationCoversSession: true,
     narrowSchema: awsNarrowSchema,
     narrow: narrowAwsGrant,
     async mint(grant, context) {

@@ -21,6 +21,7 @@ export function createJwtProvider(deps: JwtProviderDeps): Provider<JwtGrant, Jwt
   return {
     kind: "jwt",
     secretFields: ["token"],
+    revocationCoversSession: false,
     narrowSchema: jwtNarrowSchema,
     narrow(grant, request) {
       const narrowed: JwtGrant = { ...grant };
