@@ -121,7 +121,6 @@ export function createBroker(options: BrokerOptions): Broker {
     maxConcurrentRevocations: config.limits.maxConcurrentRevocations,
   });
   const agents = createAgentAccess({
-    store,
     repo,
     clock,
     audit,

@@ -181,10 +181,24 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
           if (!result.ok) return result;
         }
       }
-      return mergeVerification(
+      result = mergeVerification(
         result,
         verifyChain(collected, { seq: result.lastSeq, hash: result.headHash }),
       );
+      if (!result.ok) return result;
+      // The stored head must be the last readable event: a log cut short behind its head shows here.
+      const head = await store.logHead(LOG);
+      if (head.seq !== result.lastSeq || (head.state || GENESIS_HASH) !== result.headHash) {
+        return {
+          ...result,
+          ok: false,
+          brokenAt: {
+            seq: result.lastSeq + 1,
+            reason: `the log head is at seq ${head.seq}, past the last readable event`,
+          },
+        };
+      }
+      return result;
     },
   };
 }

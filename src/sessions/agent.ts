@@ -4,7 +4,6 @@ import { constantTimeEqual, sha256Hex } from "../crypto/hash.js";
 import { LatchkeyError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { CompiledScope } from "../scopes/load.js";
-import type { Store } from "../store/types.js";
 import { singleFlight } from "../util/concurrency.js";
 import type { MintedCredential, Minter } from "./mint.js";
 import {
@@ -49,7 +48,6 @@ export function needsRefresh(record: Pick<CredentialRecord, "issuedAt" | "expire
 }
 
 export function createAgentAccess(deps: {
-  store: Store;
   repo: SessionRepository;
   clock: Clock;
   audit: AuditLog;
