@@ -11,6 +11,8 @@ const permissionName = z
     "GitHub permission names are lower-case with underscores, e.g. pull_requests",
   );
 
+const repositoryName = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "must be a repository name");
+
 export const githubGrantSchema = z
   .object({
     name: grantName,
@@ -22,10 +24,7 @@ export const githubGrantSchema = z
       .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "must be a GitHub user or organization login"),
     /** When absent, the installation is looked up by owner. */
     installationId: z.number().int().positive().optional(),
-    repositories: z
-      .array(z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "must be a repository name"))
-      .min(1)
-      .max(500),
+    repositories: z.array(repositoryName).min(1).max(500),
     permissions: z.record(permissionName, z.enum(permissionLevels)).refine((p) => Object.keys(p).length > 0, {
       message: "name at least one permission",
     }),
@@ -34,10 +33,15 @@ export const githubGrantSchema = z
 
 export type GithubGrant = z.infer<typeof githubGrantSchema>;
 
+// Names are held to the grant's own patterns, so a refusal can name the field without echoing
+// arbitrary input.
 export const githubNarrowSchema = z
   .object({
-    repositories: z.array(z.string()).min(1).optional(),
-    permissions: z.record(z.string(), z.enum(permissionLevels)).optional(),
+    repositories: z.array(repositoryName).min(1).max(500).optional(),
+    permissions: z
+      .record(permissionName, z.enum(permissionLevels))
+      .refine((p) => Object.keys(p).length > 0, { message: "name at least one permission" })
+      .optional(),
   })
   .strict();
 export type GithubNarrow = z.infer<typeof githubNarrowSchema>;
