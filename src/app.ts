@@ -55,6 +55,13 @@ export function createApp(deps: AppDeps): Apps {
   installProblemHandlers(api);
   instrument(api, deps.metrics, "api");
   // RFC 7662 and RFC 7009 clients send form bodies.
+  // Many HTTP clients send `Content-Type: application/json` on a DELETE or GET without a body;
+  // an empty body is no body, and routes that need one say what is missing.
+  const json = api.getDefaultJsonParser("error", "error");
+  api.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body === "") done(null, undefined);
+    else json(request, body as string, done);
+  });
   api.addContentTypeParser(
     "application/x-www-form-urlencoded",
     { parseAs: "string" },

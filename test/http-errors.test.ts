@@ -40,13 +40,14 @@ describe("malformed requests", () => {
       detail: /not valid JSON/,
     },
     {
-      name: "empty JSON body",
+      name: "empty JSON body: what is missing",
       method: "POST",
       url: "/v1/sessions",
       headers: { "content-type": "application/json" },
       payload: "",
       status: 400,
-      code: "BAD_REQUEST",
+      code: "VALIDATION_FAILED",
+      detail: /^body\.sessionId: /,
     },
     {
       name: "oversized body",
