@@ -11,6 +11,7 @@ import { createClientAuthenticator } from "./http/client-auth.js";
 import { createFailureLimiter } from "./http/failure-limiter.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
 import type { Logger } from "./logging.js";
+import { listenSessionSocket } from "./metadata/app.js";
 import { createTokenVerifier } from "./oidc/verifier.js";
 import { createSigningKeySet, type SigningKey } from "./providers/jwt/keys.js";
 import { createJwtProvider } from "./providers/jwt/provider.js";
@@ -23,6 +24,7 @@ import { createMinter } from "./sessions/mint.js";
 import { createSessionRepository } from "./sessions/repository.js";
 import { createRevoker } from "./sessions/revoker.js";
 import { createSessionService, type SessionListener, type SessionService } from "./sessions/service.js";
+import { createFileSink, type FileSink } from "./sink/session-sink.js";
 import type { Store } from "./store/types.js";
 
 export interface BrokerKeys {
@@ -54,6 +56,8 @@ export interface Broker {
   providers: ProviderRegistry;
   issuer: string;
   metadataUrl: string;
+  /** The file sink when `sink` is configured; the process starts (resumes) and stops it. */
+  sink: FileSink | undefined;
 }
 
 export function issuerOf(config: Config): string {
@@ -104,7 +108,7 @@ export function createBroker(options: BrokerOptions): Broker {
     jwt: createJwtProvider({ issuer, keys: signingKeys, store }),
     env: options.env ?? process.env,
   });
-  const listeners = options.listeners ?? [];
+  const listeners = [...(options.listeners ?? [])];
   const minter = createMinter({ providers, clock, audit, metrics });
   const revoker = createRevoker({ providers, repo, store, clock, audit, metrics, logger });
   const sessions = createSessionService({
@@ -152,8 +156,24 @@ export function createBroker(options: BrokerOptions): Broker {
     bodyLimit: config.limits.bodyBytes,
     version: options.version,
   });
+  // The sink reads through the agents' access and serves the metadata routes on its sockets, so
+  // it joins the listeners (which the services read at each event) once both exist.
+  const sink = config.sink
+    ? createFileSink({
+        root: resolvePath(options.baseDir, config.sink.root),
+        mountPoint: config.sink.mountPoint,
+        owner: { uid: config.sink.uid, gid: config.sink.gid },
+        unixSockets: config.sink.unixSockets,
+        metadataUrl,
+        agents,
+        clock,
+        logger,
+        serveSocket: (sessionId, path) => listenSessionSocket(apps.metadata, sessionId, path),
+      })
+    : undefined;
+  if (sink) listeners.push(sink);
   const worker = createBackgroundWorker({ store, clock, sessions, repo, revoker, logger });
-  return { apps, worker, sessions, metrics, providers, issuer, metadataUrl };
+  return { apps, worker, sessions, metrics, providers, issuer, metadataUrl, sink };
 }
 
 /** Reads the key files a config names. */

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from "./logging.js";
 import { generateSigningKey, loadSigningKeyFile } from "./providers/jwt/keys.js";
 import type { ProviderKind } from "./providers/types.js";
 import { type CompiledScope, loadScopes } from "./scopes/load.js";
+import { prepareSinkRoot } from "./sink/tmpfs.js";
 import { createStore } from "./store/index.js";
 import { describeRedisUrl } from "./store/redis.js";
 import type { Store } from "./store/types.js";
@@ -36,7 +37,11 @@ function developmentConfig(env: NodeJS.ProcessEnv, notice: (line: string) => voi
     notice(`Development API key (shown once, all roles): ${key}`);
   }
   const config = validateConfig(
-    { clients: [{ id: "dev", role: "admin", keySha256: sha256Hex(key), scopes: ["*"] }] },
+    {
+      clients: [{ id: "dev", role: "admin", keySha256: sha256Hex(key), scopes: ["*"] }],
+      // A sink root from LATCHKEY_SINK_ROOT may be on a disk here; the start warns about it.
+      ...(env.LATCHKEY_SINK_ROOT ? { sink: { allowNonTmpfs: true } } : {}),
+    },
     "(development defaults)",
     env,
   );
@@ -123,6 +128,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     : await loadKeyFiles(config, baseDir, (path, notBefore) =>
         loadSigningKeyFile(path, config.signing?.algorithm ?? "ES256", notBefore),
       );
+  if (config.sink) {
+    await prepareSinkRoot(resolvePath(baseDir, config.sink.root), {
+      allowNonTmpfs: config.sink.allowNonTmpfs,
+      field: "sink.root",
+      override: "sink.allowNonTmpfs: true",
+      unixSockets: config.sink.unixSockets,
+      create: true,
+      warn: (message) => logger.warn(message),
+    });
+  }
   const store = await openStore(config, logger, loaded.dev);
   const broker = createBroker({ config, baseDir, dev: loaded.dev, store, keys, scopes, logger, version });
 
@@ -130,7 +145,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
     await metadata.listen({ host: config.listen.metadata.host, port: config.listen.metadata.port });
+    await broker.sink?.start();
   } catch (error) {
+    await broker.sink?.stop();
     await Promise.allSettled([api.close(), metadata.close(), store.close()]);
     throw error;
   }
@@ -152,6 +169,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     close() {
       closing ??= (async () => {
         await broker.worker.stop();
+        await broker.sink?.stop();
         await Promise.allSettled([api.close(), metadata.close()]);
         await store.close();
       })();

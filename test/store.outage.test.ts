@@ -52,7 +52,7 @@ if (process.env.REDIS_URL) {
         assert.equal(response.statusCode, 503, response.body);
         assert.equal(response.json().code, "STORE_UNAVAILABLE");
         assert.equal(response.headers["retry-after"], "1");
-        assert.ok(Date.now() - started < 2000, "fails closed quickly instead of hanging");
+        assert.ok(Date.now() - started < 3000, "fails closed quickly instead of hanging");
         assert.equal(response.body.includes("ECONNREFUSED"), false, "nothing internal in the body");
       }
       // The API key check does not need the store, but nothing may be granted without it.

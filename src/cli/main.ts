@@ -35,6 +35,10 @@ const verbs: Record<string, { summary: string; load: () => Promise<Verb> }> = {
     summary: "In a sandbox: git credential helper for the session's GitHub grants",
     load: async () => (await import("./git-credential.js")).gitCredentialVerb,
   },
+  sink: {
+    summary: "Next to a sandbox: keep a session's files fresh in a directory (sidecar)",
+    load: async () => (await import("./sink.js")).sinkVerb,
+  },
 };
 
 export function usage(): string {

@@ -136,6 +136,11 @@ export const configSchema = z
         uid: z.number().int().min(0).optional(),
         gid: z.number().int().min(0).optional(),
         unixSockets: z.boolean().default(false),
+        /** Where sandboxes see their session directory: the paths written into its `env` file. */
+        mountPoint: z
+          .string()
+          .regex(/^\/[^\n\r]*$/, "must be an absolute path on one line")
+          .default("/run/latchkey"),
       })
       .strict()
       .optional(),

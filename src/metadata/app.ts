@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { AuditLog } from "../audit/log.js";
 import { LatchkeyError } from "../errors.js";
@@ -26,6 +27,44 @@ declare module "fastify" {
   }
 }
 
+/** Requests that arrived on a session's own Unix socket, with the id of that session. */
+const socketSessions = new WeakMap<IncomingMessage, string>();
+
+export interface SessionSocket {
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the metadata routes on a Unix socket that belongs to one session, for sandboxes without
+ * a network. The agent token is still required there, and it must be that session's: a token
+ * carried to another session's socket (or a socket mounted into the wrong sandbox) reaches nothing.
+ */
+export async function listenSessionSocket(
+  app: FastifyInstance,
+  sessionId: string,
+  path: string,
+): Promise<SessionSocket> {
+  await app.ready();
+  const server = createServer((request, response) => {
+    socketSessions.set(request, sessionId);
+    app.routing(request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 /**
  * The agent-facing listener. The session is derived from the agent token alone: no path or
  * parameter can name another session. Proxied requests are refused, since a request that went
@@ -48,13 +87,17 @@ export function createMetadataApp(deps: MetadataAppDeps): FastifyInstance {
         "Requests through a proxy are refused by the metadata endpoint.",
       );
     }
-    const source = request.ip || "unix";
+    const bound = socketSessions.get(request.raw);
+    const source = request.ip || (bound === undefined ? "unix" : `unix:${bound}`);
     await deps.limiter.check(source);
     const token = credentialFromHeader(request.headers.authorization, true);
     try {
       if (token === undefined)
         throw new LatchkeyError("UNAUTHENTICATED", "Send the agent token in Authorization.");
-      return await deps.agents.authenticate(token);
+      const session = await deps.agents.authenticate(token);
+      if (bound !== undefined && session.id !== bound)
+        throw new LatchkeyError("UNAUTHENTICATED", "The agent token is not valid for an active session.");
+      return session;
     } catch (error) {
       if (!(error instanceof LatchkeyError) || error.code !== "UNAUTHENTICATED") throw error;
       deps.metrics.authFailures.inc({

@@ -99,8 +99,12 @@ export function createMinter(deps: {
           fingerprint: record.fingerprint,
           detail: { purpose: request.purpose, expiresAt: new Date(record.expiresAt).toISOString() },
         });
-        if (request.audits) request.audits.push(audited);
-        else await audited;
+        if (request.audits) {
+          // Observed here so that a caller failing before it awaits the batch does not leave an
+          // unhandled rejection; the caller still sees the failure when it awaits.
+          audited.catch(() => {});
+          request.audits.push(audited);
+        } else await audited;
         return { record, secret: minted.secret };
       } catch (error) {
         const known = isLatchkeyError(error)

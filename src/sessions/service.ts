@@ -246,11 +246,16 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const audits: Promise<unknown>[] = [];
       const ttlMs = repo.sessionTtlMs(session, now);
       const taken = () =>
-        new LatchkeyError("SESSION_EXISTS", `Session ${input.sessionId} already exists; session ids are never reused.`);
+        new LatchkeyError(
+          "SESSION_EXISTS",
+          `Session ${input.sessionId} already exists; session ids are never reused.`,
+        );
       // The expiry entry is written first and never overwrites another session's: an entry
       // without an active session is dropped by the sweeper, while an active session missing
       // from the index would never be ended.
-      const indexing = store.indexAdd(keys.expiryIndex, session.id, session.expiresAt, { onlyIfAbsent: true });
+      const indexing = store.indexAdd(keys.expiryIndex, session.id, session.expiresAt, {
+        onlyIfAbsent: true,
+      });
       // Where revoking one credential denies the whole session id (AWS), the id is reserved
       // before anything is minted: a duplicate open that minted and then revoked would revoke the
       // winner's credentials. Elsewhere the id is claimed by the final, guarded commit.
@@ -305,13 +310,18 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const active: SessionRecord = {
         ...session,
         credentialIds: minted.map((m) => m.record.id),
-        current: Object.fromEntries(minted.map((m) => [grantKey(m.record.provider, m.record.grant), m.record.id])),
+        current: Object.fromEntries(
+          minted.map((m) => [grantKey(m.record.provider, m.record.grant), m.record.id]),
+        ),
       };
       if (!(await repo.saveSession(active, version, ttlMs, persistCredentials(minted, now)))) {
         // Reserved: the session was ended while minting. Not reserved: another open won the id.
         await revokeMinted(reserve ? "session_ended" : "open_failed");
         if (!reserve) throw taken();
-        throw new LatchkeyError("SESSION_NOT_ACTIVE", `Session ${session.id} was ended while it was being opened.`);
+        throw new LatchkeyError(
+          "SESSION_NOT_ACTIVE",
+          `Session ${session.id} was ended while it was being opened.`,
+        );
       }
       await Promise.all([
         ...audits,
