@@ -66,7 +66,18 @@ function usableScopes(
 ) {
   const available = configuredProviders(loaded.config);
   const problems = [];
+  const apps = loaded.config.providers.github?.apps ?? {};
   for (const scope of scopes.values()) {
+    for (const grant of scope.grants.values()) {
+      if (grant.provider === "github" && available.has("github") && !(grant.app in apps)) {
+        problems.push({
+          file: scope.file,
+          field: `grants.${grant.name}.app`,
+          message: `no GitHub app named ${JSON.stringify(grant.app)} is configured`,
+          fix: `add it under providers.github.apps (configured: ${Object.keys(apps).join(", ") || "none"})`,
+        });
+      }
+    }
     const missing = [...scope.grants.values()].filter((g) => !available.has(g.provider));
     if (missing.length === 0) continue;
     if (loaded.dev) {

@@ -170,6 +170,25 @@ describe("latchkey command", () => {
     assert.equal(result.stderr.includes("hunter2"), false, "the password is never printed");
   });
 
+  test("serve refuses a scope whose GitHub grant names an app the config lacks", async () => {
+    const dir = mkdtempSync(join(tmp, "apps-"));
+    mkdirSync(join(dir, "scopes"));
+    copyFileSync(
+      join(process.cwd(), "scopes", "read-artifacts.yaml"),
+      join(dir, "scopes", "read-artifacts.yaml"),
+    );
+    writeFileSync(
+      join(dir, "config.yaml"),
+      "providers:\n  aws: {}\n  github:\n    apps:\n      other: {appId: 1, privateKeyFile: none.pem}\nencryption: {keys: [{id: k1, file: e.jwk}]}\nsigning: {keys: [{file: s.jwk}]}\n",
+    );
+    const result = await runCli(["serve", "--config", join(dir, "config.yaml")]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /read-artifacts\.yaml: grants\.source\.app: no GitHub app named "main" is configured \(fix: add it under providers\.github\.apps \(configured: other\)\)/,
+    );
+  });
+
   test("development mode serves /healthz with no config, printing the generated key once", async () => {
     const started = Date.now();
     const server = await startCli(["serve"], /Latchkey API on (http:\/\/127\.0\.0\.1:\d+)/, {
