@@ -256,6 +256,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const indexing = store.indexAdd(keys.expiryIndex, session.id, session.expiresAt, {
         onlyIfAbsent: true,
       });
+      // Awaited below; observed now so that an early exit (id taken) leaves no unhandled rejection.
+      indexing.catch(() => {});
       // Where revoking one credential denies the whole session id (AWS), the id is reserved
       // before anything is minted: a duplicate open that minted and then revoked would revoke the
       // winner's credentials. Elsewhere the id is claimed by the final, guarded commit.

@@ -19,7 +19,13 @@ export function storeFactories(): StoreFactory[] {
     factories.push({
       name: "redis",
       // A fresh prefix per store keeps parallel test files from seeing each other's keys.
-      create: () => createRedisStore({ url, keyPrefix: `lktest:${randomBytes(6).toString("hex")}:` }),
+      // A generous command timeout: a loaded CI machine must not turn slowness into outages.
+      create: () =>
+        createRedisStore({
+          url,
+          keyPrefix: `lktest:${randomBytes(6).toString("hex")}:`,
+          commandTimeoutMs: 10_000,
+        }),
     });
   }
   return factories;
