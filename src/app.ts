@@ -8,6 +8,8 @@ import type { Metrics } from "./http/metrics.js";
 import { createOpenApiCollector } from "./http/openapi.js";
 import { installProblemHandlers } from "./http/problem.js";
 import { type ClientRouteDeps, registerRoutes } from "./http/route.js";
+import { registerLeakRoutes } from "./leaks/routes.js";
+import type { LeakService } from "./leaks/service.js";
 import type { Logger } from "./logging.js";
 import { createMetadataApp } from "./metadata/app.js";
 import { oidcRoutes } from "./oidc/routes.js";
@@ -33,6 +35,7 @@ export interface AppDeps extends Omit<ClientRouteDeps, "openapi" | "limiter"> {
   repo: SessionRepository;
   verifier: TokenVerifier;
   signingKeys: SigningKeySet;
+  leaks: LeakService;
   limiters: { api: ClientRouteDeps["limiter"]; metadata: ClientRouteDeps["limiter"] };
   issuer: string;
   metadataUrl: string;
@@ -85,13 +88,15 @@ export function createApp(deps: AppDeps): Apps {
       repo: deps.repo,
     }),
   ];
-  registerRoutes(api, routes, {
+  const routeDeps = {
     authenticator: deps.authenticator,
     limiter: deps.limiters.api,
     audit: deps.audit,
     metrics: deps.metrics,
     openapi,
-  });
+  };
+  registerRoutes(api, routes, routeDeps);
+  registerLeakRoutes(api, { ...routeDeps, leaks: deps.leaks });
 
   const metadata = createMetadataApp({
     agents: deps.agents,

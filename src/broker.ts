@@ -10,6 +10,7 @@ import { createSealer, type SealKey } from "./crypto/seal.js";
 import { createClientAuthenticator } from "./http/client-auth.js";
 import { createFailureLimiter } from "./http/failure-limiter.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
+import { createLeakService } from "./leaks/service.js";
 import type { Logger } from "./logging.js";
 import { listenSessionSocket } from "./metadata/app.js";
 import { createTokenVerifier } from "./oidc/verifier.js";
@@ -134,7 +135,18 @@ export function createBroker(options: BrokerOptions): Broker {
     listeners,
     logger,
   });
+  const leaks = createLeakService({
+    store,
+    repo,
+    sessions,
+    audit,
+    clock,
+    metrics,
+    logger,
+    scopes: options.scopes,
+  });
   const apps = createApp({
+    leaks,
     store,
     clock,
     logger,

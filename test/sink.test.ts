@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { FileProblemsError } from "../src/config/problems.js";
-import type { MintedCredential } from "../src/sessions/mint.js";
+import type { CredentialWithSecret } from "../src/sessions/mint.js";
 import type { CredentialRecord } from "../src/sessions/records.js";
 import { renderLayout, type SinkCredential } from "../src/sink/layout.js";
 import { sinkCredentialOf } from "../src/sink/session-sink.js";
@@ -67,7 +67,7 @@ describe("sink layout", () => {
   const docsToken = random();
   const jwtToken = `${random(10)}.${random(30)}.${random(20)}`;
   const agentToken = `lka_layout-1.${random()}`;
-  const minted: MintedCredential[] = [
+  const minted: CredentialWithSecret[] = [
     { record: record({ provider: "aws", grant: "artifacts" }), secret: aws1 },
     {
       record: record({ provider: "github", grant: "repo", reference: { gitHost: "git.example.test:8443" } }),

@@ -35,6 +35,13 @@ const verbs: Record<string, { summary: string; load: () => Promise<Verb> }> = {
     summary: "In a sandbox: git credential helper for the session's GitHub grants",
     load: async () => (await import("./git-credential.js")).gitCredentialVerb,
   },
+  scan: {
+    summary: "Scan files, directories or stdin for leaked secrets: `latchkey scan [PATH...|-]`",
+    load: async () => {
+      const { runScanCommand } = await import("../scanner/cli.js");
+      return { summary: "Scan for leaked secrets", run: (argv, io) => runScanCommand(argv, io) };
+    },
+  },
   sink: {
     summary: "Next to a sandbox: keep a session's files fresh in a directory (sidecar)",
     load: async () => (await import("./sink.js")).sinkVerb,

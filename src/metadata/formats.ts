@@ -1,5 +1,5 @@
 import type { ProviderKind } from "../providers/types.js";
-import type { MintedCredential } from "../sessions/mint.js";
+import type { CredentialWithSecret } from "../sessions/mint.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -7,7 +7,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * What each provider's credential looks like to the agent's tools: the AWS container-credentials
  * JSON the SDKs parse (`Token`, not `SessionToken`), and `{token, expiresAt}` for the others.
  */
-export const agentFormats: Record<ProviderKind, (credential: MintedCredential) => Record<string, unknown>> = {
+export const agentFormats: Record<
+  ProviderKind,
+  (credential: CredentialWithSecret) => Record<string, unknown>
+> = {
   aws: ({ record, secret }) => ({
     AccessKeyId: secret.AccessKeyId,
     SecretAccessKey: secret.SecretAccessKey,

@@ -33,16 +33,14 @@ export interface Finding {
   accountKnown?: boolean;
 }
 
-/** At most 4 characters, and never more than a quarter of the match. */
-export function previewOf(matched: string): string {
-  return `${matched.slice(0, Math.min(4, Math.floor(matched.length / 4)))}…`;
+/** At most 4 characters, and never more than a quarter of the match, then an ellipsis. */
+export function previewOf(matched: Uint8Array): string {
+  const shown = Math.min(4, Math.floor(matched.length / 4));
+  const head = Buffer.from(matched.buffer, matched.byteOffset, Math.min(matched.length, 16)).toString("utf8");
+  return `${Array.from(head).slice(0, shown).join("")}…`;
 }
 
 /** What `--redact` writes in place of a secret. */
 export function redactionMarker(finding: Pick<Finding, "ruleId" | "fingerprint">): string {
   return `[REDACTED:${finding.ruleId}:${finding.fingerprint.slice(0, 8)}]`;
-}
-
-export function compareFindings(a: Finding, b: Finding): number {
-  return (a.path ?? "").localeCompare(b.path ?? "") || a.offset - b.offset || a.ruleId.localeCompare(b.ruleId);
 }

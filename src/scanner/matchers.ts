@@ -15,8 +15,14 @@ import { ANCHOR_WINDOW, anchorHash } from "./anchor.js";
 
 export type SecretEncoding = "raw" | "base64" | "base64url" | "hex" | "url" | "json";
 
-export const secretEncodings = ["raw", "base64", "base64url", "hex", "url", "json"] as const satisfies
-  readonly SecretEncoding[];
+const secretEncodings = [
+  "raw",
+  "base64",
+  "base64url",
+  "hex",
+  "url",
+  "json",
+] as const satisfies readonly SecretEncoding[];
 
 export interface IssuedMatcher {
   credentialId: string;
@@ -35,7 +41,7 @@ export interface IssuedMatcher {
   anchor: number;
   /** Hex SHA-256 of the encoded form. */
   digest: string;
-  /** Hex SHA-256 of the raw secret: the credential's fingerprint. */
+  /** Hex SHA-256 of the raw secret value (for a single-field credential, its fingerprint). */
   fingerprint: string;
 }
 
@@ -104,11 +110,18 @@ export function encodedForms(secret: string): EncodedForm[] {
   const candidates: EncodedForm[] = [{ encoding: "raw", variant: 0, text: secret }];
   for (const alphabet of ["base64", "base64url"] as const) {
     for (let alignment = 0; alignment < 3; alignment++) {
-      candidates.push({ encoding: alphabet, variant: alignment, text: alignedBase64(raw, alignment, alphabet) });
+      candidates.push({
+        encoding: alphabet,
+        variant: alignment,
+        text: alignedBase64(raw, alignment, alphabet),
+      });
     }
   }
   const hex = raw.toString("hex");
-  candidates.push({ encoding: "hex", variant: 0, text: hex }, { encoding: "hex", variant: 1, text: hex.toUpperCase() });
+  candidates.push(
+    { encoding: "hex", variant: 0, text: hex },
+    { encoding: "hex", variant: 1, text: hex.toUpperCase() },
+  );
   candidates.push(
     { encoding: "url", variant: 0, text: encodeURIComponent(secret) },
     { encoding: "url", variant: 1, text: new URLSearchParams({ v: secret }).toString().slice(2) },

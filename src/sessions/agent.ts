@@ -5,7 +5,7 @@ import { LatchkeyError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { CompiledScope } from "../scopes/load.js";
 import { singleFlight } from "../util/concurrency.js";
-import type { MintedCredential, Minter } from "./mint.js";
+import type { CredentialWithSecret, MintedCredential, Minter } from "./mint.js";
 import {
   type CredentialRecord,
   grantKey,
@@ -37,7 +37,7 @@ export interface AgentAccess {
     provider: string,
     grant: string,
     requestId?: string,
-  ): Promise<MintedCredential>;
+  ): Promise<CredentialWithSecret>;
 }
 
 /** Refresh when no more than this fraction of the credential's lifetime remains. */
@@ -87,8 +87,7 @@ export function createAgentAccess(deps: {
         current: { ...current.record.current, [key]: minted.record.id },
       };
       const saved = await repo.saveSession(updated, current.version, repo.sessionTtlMs(updated, now), [
-        repo.credentialWrite(minted.record, now),
-        repo.secretWrite(minted.record, minted.secret, now),
+        ...repo.mintedWrites(minted, now),
       ]);
       if (saved) {
         for (const listener of deps.listeners) {
@@ -129,7 +128,7 @@ export function createAgentAccess(deps: {
         throw new LatchkeyError("GRANT_NOT_FOUND", `This session has no ${provider} grant named ${grant}.`);
       const found = await repo.getCredential(session.id, id);
       const secret = found ? await repo.readSecret(found.record) : undefined;
-      let served: MintedCredential;
+      let served: CredentialWithSecret;
       if (!found || !secret || found.record.state !== "active" || needsRefresh(found.record, clock.now())) {
         const basis = found?.record;
         if (!basis) throw new LatchkeyError("GRANT_NOT_FOUND", `The credential for ${grant} is gone.`);

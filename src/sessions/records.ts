@@ -54,6 +54,9 @@ export const credentialRecordSchema = z.object({
 });
 export type CredentialRecord = z.infer<typeof credentialRecordSchema>;
 
+/** How long a credential's leak matchers outlive it: a secret revoked or expired this recently is still recognised. */
+export const RECENT_LEAK_WINDOW_MS = 24 * 3600 * 1000;
+
 /** How long records stay readable after their session ended, for auditors and late scans. */
 export const RETENTION_MS = 7 * 24 * 3600 * 1000;
 

@@ -1,9 +1,12 @@
 import type { Sealer } from "../crypto/seal.js";
+import { type IssuedMatcher, issuedMatcherSchema } from "../scanner/matchers.js";
 import type { Store, Write } from "../store/types.js";
+import type { MintedCredential } from "./mint.js";
 import {
   type CredentialRecord,
   credentialRecordSchema,
   keys,
+  RECENT_LEAK_WINDOW_MS,
   RETENTION_MS,
   type SessionRecord,
   sessionRecordSchema,
@@ -26,6 +29,10 @@ export interface SessionRepository {
   /** Writes for a sealed secret, gone from the store when the credential expires. */
   secretWrite(record: CredentialRecord, secret: Record<string, string>, now: number): Write;
   readSecret(record: CredentialRecord): Promise<Record<string, string> | undefined>;
+  /** Everything a newly minted credential stores: metadata, sealed secret, leak matchers. */
+  mintedWrites(minted: MintedCredential, now: number): Write[];
+  /** Leak matchers of a session's credentials, kept after revocation for the recent-leak window. */
+  readMatchers(sessionId: string, credentialIds: readonly string[]): Promise<IssuedMatcher[]>;
   sessionTtlMs(record: SessionRecord, now: number): number;
 }
 
@@ -85,6 +92,22 @@ export function createSessionRepository(deps: { store: Store; sealer: Sealer }):
       return stored
         ? (JSON.parse(sealer.open(stored.value, aad(record))) as Record<string, string>)
         : undefined;
+    },
+    mintedWrites(minted, now) {
+      return [
+        this.credentialWrite(minted.record, now),
+        this.secretWrite(minted.record, minted.secret, now),
+        {
+          op: "set",
+          key: keys.matchers(minted.record.sessionId, minted.record.id),
+          value: JSON.stringify(minted.matchers),
+          ttlMs: Math.max(1, minted.record.expiresAt - now + RECENT_LEAK_WINDOW_MS),
+        },
+      ];
+    },
+    async readMatchers(sessionId, credentialIds) {
+      const stored = await store.getMany(credentialIds.map((id) => keys.matchers(sessionId, id)));
+      return stored.flatMap((s) => (s ? issuedMatcherSchema.array().parse(JSON.parse(s.value)) : []));
     },
     sessionTtlMs(record, now) {
       return Math.max(1, record.expiresAt - now + RETENTION_MS);

@@ -10,7 +10,7 @@ import type { CompiledScope } from "../scopes/load.js";
 import type { Store, Write } from "../store/types.js";
 import { mapLimit } from "../util/concurrency.js";
 import { type Client, mayUseScope } from "./client.js";
-import type { MintedCredential, Minter } from "./mint.js";
+import type { CredentialWithSecret, MintedCredential, Minter } from "./mint.js";
 import {
   agentTokenFor,
   type CredentialRecord,
@@ -49,7 +49,7 @@ export interface EndedSession {
 /** Told about session changes, e.g. to keep sandbox files in step. Failures are logged, never fatal. */
 export interface SessionListener {
   opened?(session: SessionRecord, agentToken: string, credentials: MintedCredential[]): Promise<void>;
-  refreshed?(session: SessionRecord, credential: MintedCredential): Promise<void>;
+  refreshed?(session: SessionRecord, credential: CredentialWithSecret): Promise<void>;
   ended?(session: SessionRecord): Promise<void>;
 }
 
@@ -152,10 +152,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   };
 
   const persistCredentials = (minted: readonly MintedCredential[], now: number): Write[] =>
-    minted.flatMap(({ record, secret }) => [
-      repo.credentialWrite(record, now),
-      repo.secretWrite(record, secret, now),
-    ]);
+    minted.flatMap((m) => repo.mintedWrites(m, now));
 
   const revokeAll = async (
     credentials: readonly CredentialRecord[],

@@ -1,4 +1,4 @@
-import type { MintedCredential } from "./mint.js";
+import type { CredentialWithSecret } from "./mint.js";
 import type { CredentialRecord, SessionRecord } from "./records.js";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -23,7 +23,7 @@ export function credentialView(record: CredentialRecord) {
 }
 
 /** Metadata plus the secret: only in the answer to the request that minted it. */
-export function mintedView({ record, secret }: MintedCredential) {
+export function mintedView({ record, secret }: CredentialWithSecret) {
   return { ...credentialView(record), secret };
 }
 

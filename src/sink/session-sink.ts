@@ -6,7 +6,7 @@ import { isLatchkeyError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { SessionSocket } from "../metadata/app.js";
 import { type AgentAccess, needsRefresh } from "../sessions/agent.js";
-import type { MintedCredential } from "../sessions/mint.js";
+import type { CredentialWithSecret } from "../sessions/mint.js";
 import { grantKey, type SessionRecord, sessionIdPattern } from "../sessions/records.js";
 import type { SessionListener } from "../sessions/service.js";
 import { mapLimit } from "../util/concurrency.js";
@@ -61,7 +61,7 @@ interface Tracked {
    */
   token: string;
   session: SessionRecord | undefined;
-  held: Map<string, MintedCredential>;
+  held: Map<string, CredentialWithSecret>;
   directory: SessionDirectory;
   socket: SessionSocket | undefined;
   timer: NodeJS.Timeout | undefined;
@@ -72,7 +72,7 @@ interface Tracked {
 }
 
 /** The secret as the layout needs it; the provider's own field names stay here. */
-export function sinkCredentialOf({ record, secret }: MintedCredential): SinkCredential {
+export function sinkCredentialOf({ record, secret }: CredentialWithSecret): SinkCredential {
   const field = (name: string) => {
     const value = secret[name];
     if (value === undefined) throw new TypeError(`a ${record.provider} secret has no ${name} field`);
@@ -127,7 +127,7 @@ export function createFileSink(deps: FileSinkDeps): FileSink {
     return entry;
   };
 
-  const remember = (entry: Tracked, minted: MintedCredential) => {
+  const remember = (entry: Tracked, minted: CredentialWithSecret) => {
     const key = grantKey(minted.record.provider, minted.record.grant);
     const held = entry.held.get(key);
     if (!held || minted.record.issuedAt >= held.record.issuedAt) entry.held.set(key, minted);
@@ -163,7 +163,7 @@ export function createFileSink(deps: FileSinkDeps): FileSink {
           sessionId: session.id,
           expiresAt: session.expiresAt,
           agentToken: entry.token,
-          credentials: (credentials as MintedCredential[]).map(sinkCredentialOf),
+          credentials: (credentials as CredentialWithSecret[]).map(sinkCredentialOf),
         },
         { mountPoint: deps.mountPoint, metadataUrl: deps.metadataUrl, socket: deps.unixSockets },
       );

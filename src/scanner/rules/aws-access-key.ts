@@ -42,7 +42,13 @@ export const awsAccessKeyId: Rule = {
         continue;
       }
       const accountKnown = context.awsAccounts.has(awsAccountId);
-      found.push({ start: hit, end: hit + 20, awsAccountId, accountKnown, severity: accountKnown ? "high" : "medium" });
+      found.push({
+        start: hit,
+        end: hit + 20,
+        awsAccountId,
+        accountKnown,
+        severity: accountKnown ? "high" : "medium",
+      });
     }
     return found;
   },

@@ -45,7 +45,8 @@ export const awsSecretAccessKey: Rule = {
       const start = m.index;
       while (next < hits.length && (hits[next] as number) + NEAR < start + 40) next++;
       const hit = hits[next];
-      if (hit !== undefined && hit - NEAR <= start && looksRandom(m[0])) found.push({ start, end: start + 40 });
+      if (hit !== undefined && hit - NEAR <= start && looksRandom(m[0]))
+        found.push({ start, end: start + 40 });
     }
     return found;
   },

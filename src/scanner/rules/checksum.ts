@@ -14,7 +14,7 @@ const CRC_TABLE = (() => {
 })();
 
 /** CRC32 of the latin1 characters of `text`. */
-export function crc32(text: string): number {
+function crc32(text: string): number {
   let crc = -1;
   for (let i = 0; i < text.length; i++) {
     crc = (CRC_TABLE[(crc ^ text.charCodeAt(i)) & 0xff] as number) ^ (crc >>> 8);
@@ -22,7 +22,7 @@ export function crc32(text: string): number {
   return (crc ^ -1) >>> 0;
 }
 
-export function base62(value: number, width: number): string {
+function base62(value: number, width: number): string {
   let out = "";
   let rest = value;
   while (rest > 0) {

@@ -3,15 +3,23 @@ import type { Rule, RuleMatch } from "./types.js";
 
 // PEM private keys, in the shapes agents leave them: on separate lines, flattened onto one line
 // with spaces, or inside a JSON/env string with `\n` escapes (`\\n` when escaped twice). The body
-// must start like a key (DER's `MI` or the OpenSSH magic), which certificates and public keys
-// quoted with the same armour never do.
+// must start like a key: a DER SEQUENCE (`MI` once the key is 128 bytes or more; `MC` to `MH`
+// for short EC and Ed25519 keys) or the OpenSSH magic. Placeholders do not.
 
 const DASHES = "-----";
 const TAIL = "PRIVATE KEY-----";
 const MAX_LABEL = 32;
 const MAX_BODY = 12 * 1024;
 const MIN_BODY_CHARS = 64;
-const BODY_STARTS = ["MI", "b3BlbnNzaC1rZXktdjE"];
+const OPENSSH_MAGIC = "b3BlbnNzaC1rZXktdjE";
+
+/** base64 of 0x30 and a length byte: "M" then A to P. */
+function startsLikeKey(text: string, at: number): boolean {
+  const second = text.charCodeAt(at + 1);
+  return (
+    (text.charCodeAt(at) === 0x4d && second >= 0x41 && second <= 0x50) || text.startsWith(OPENSSH_MAGIC, at)
+  );
+}
 
 const isLabelChar = (code: number): boolean =>
   code === 0x20 || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39);
@@ -58,7 +66,7 @@ export const privateKey: Rule = {
       if (start < 0) continue;
       const label = text.slice(start + DASHES.length + "BEGIN ".length, hit);
       let i = skipSeparators(text, hit + TAIL.length);
-      if (!BODY_STARTS.some((magic) => text.startsWith(magic, i))) continue;
+      if (!startsLikeKey(text, i)) continue;
       const bodyStart = i;
       let chars = 0;
       while (i - bodyStart < MAX_BODY) {

@@ -1,0 +1,159 @@
+import type { AuditLog } from "../audit/log.js";
+import type { Clock } from "../clock.js";
+import type { Metrics } from "../http/metrics.js";
+import type { Logger } from "../logging.js";
+import { createScanner, type Finding, type IssuedMatcher, type ScanSource } from "../scanner/index.js";
+import type { CompiledScope } from "../scopes/load.js";
+import type { Client } from "../sessions/client.js";
+import { keys } from "../sessions/records.js";
+import type { SessionRepository } from "../sessions/repository.js";
+import type { SessionService } from "../sessions/service.js";
+import type { Store } from "../store/types.js";
+
+export interface LeakResponse {
+  credentialId: string;
+  sessionId: string;
+  /** The credential's state after the response: revoked now, or already not live. */
+  state: string;
+}
+
+export interface SessionScanResult {
+  bytes: number;
+  findings: Finding[];
+  revoked: LeakResponse[];
+  durationMs: number;
+}
+
+/** The broker's side of leak detection: what to look for, and what to do when it is found. */
+export interface LeakService {
+  /** The matchers of every credential a session was issued (live, and revoked within the recent window). */
+  matchers(client: Client, sessionId: string): Promise<IssuedMatcher[]>;
+  /**
+   * Scans one session's output. Besides that session's own secrets (recently revoked ones
+   * included) it looks for every live session's, since output can carry another sandbox's
+   * credential; each live credential found is revoked at once.
+   */
+  scan(client: Client, sessionId: string, source: ScanSource, requestId: string): Promise<SessionScanResult>;
+}
+
+/** Sessions whose live credentials are looked for in every scan. */
+const MAX_LIVE_SESSIONS = 10_000;
+
+export function createLeakService(deps: {
+  store: Store;
+  repo: SessionRepository;
+  sessions: SessionService;
+  audit: AuditLog;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  scopes: ReadonlyMap<string, CompiledScope>;
+}): LeakService {
+  // A credential's matchers never change, so each is read from the store once per process.
+  const cache = new Map<string, IssuedMatcher[]>();
+  const awsAccounts = [
+    ...new Set(
+      [...deps.scopes.values()].flatMap((scope) =>
+        [...scope.grants.values()].flatMap((g) =>
+          g.provider === "aws" ? [g.roleArn.split(":")[4] ?? ""] : [],
+        ),
+      ),
+    ),
+  ].filter((account) => /^\d{12}$/.test(account));
+
+  const matchersOf = async (sessionId: string, credentialIds: readonly string[]) => {
+    const missing = credentialIds.filter((id) => !cache.has(id));
+    if (missing.length > 0) {
+      const loaded = await deps.repo.readMatchers(sessionId, missing);
+      for (const id of missing) cache.set(id, []);
+      for (const matcher of loaded) cache.get(matcher.credentialId)?.push(matcher);
+    }
+    return credentialIds.flatMap((id) => cache.get(id) ?? []);
+  };
+
+  const liveSessionMatchers = async (except: string) => {
+    const live = await deps.store.indexRange(keys.expiryIndex, Number.POSITIVE_INFINITY, MAX_LIVE_SESSIONS);
+    const now = deps.clock.now();
+    const found: IssuedMatcher[] = [];
+    const seen = new Set<string>();
+    for (const { member, score } of live) {
+      if (member === except || score <= now) continue;
+      const session = await deps.repo.getSession(member);
+      if (session?.record.state !== "active") continue;
+      for (const id of session.record.credentialIds) seen.add(id);
+      found.push(...(await matchersOf(member, session.record.credentialIds)));
+    }
+    // Forget matchers of credentials no live session holds any more (the scanned one re-reads its own).
+    for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
+    return found;
+  };
+
+  const respond = async (
+    client: Client,
+    scanned: string,
+    finding: Finding,
+    requestId: string,
+  ): Promise<LeakResponse> => {
+    const sessionId = finding.sessionId as string;
+    const credentialId = finding.credentialId as string;
+    const stored = await deps.repo.getCredential(sessionId, credentialId);
+    const live = stored?.record.state === "active" && stored.record.expiresAt > deps.clock.now();
+    deps.metrics.leaksDetected.inc({ source: "api" });
+    await deps.audit.record({
+      action: "leak.detected",
+      outcome: "success",
+      actor: client.id,
+      sessionId,
+      ...(stored
+        ? { scope: stored.record.scope, grant: stored.record.grant, provider: stored.record.provider }
+        : {}),
+      credentialId,
+      fingerprint: finding.fingerprint,
+      requestId,
+      reason: live ? "revoking" : "not live",
+      detail: { scannedSession: scanned, encoding: finding.encoding ?? "raw", offset: finding.offset },
+    });
+    if (!stored || !live) return { credentialId, sessionId, state: stored?.record.state ?? "unknown" };
+    const revoked = await deps.sessions.revokeCredential(stored.record, "leaked", client.id, requestId);
+    return { credentialId, sessionId, state: revoked.state };
+  };
+
+  return {
+    async matchers(client, sessionId) {
+      // Auditors may load any session's matchers (they hold no secret); orchestrators only their own.
+      if (client.role === "auditor") {
+        const session = await deps.repo.getSession(sessionId);
+        return session ? matchersOf(sessionId, session.record.credentialIds) : [];
+      }
+      const { session } = await deps.sessions.get(client, sessionId);
+      return matchersOf(sessionId, session.credentialIds);
+    },
+
+    async scan(client, sessionId, source, requestId) {
+      const started = Date.now();
+      const { session } = await deps.sessions.get(client, sessionId);
+      const matchers = [
+        ...(await matchersOf(sessionId, session.credentialIds)),
+        ...(await liveSessionMatchers(sessionId)),
+      ];
+      const scanner = createScanner({ matchers, awsAccounts });
+      const result = await scanner.scan(source);
+      const revoked: LeakResponse[] = [];
+      const handled = new Set<string>();
+      for (const finding of result.findings) {
+        if (!finding.credentialId || !finding.sessionId || handled.has(finding.credentialId)) continue;
+        handled.add(finding.credentialId);
+        revoked.push(await respond(client, sessionId, finding, requestId));
+      }
+      await deps.audit.record({
+        action: "scan.completed",
+        outcome: "success",
+        actor: client.id,
+        sessionId,
+        requestId,
+        detail: { bytes: result.bytes, findings: result.findings.length, issued: handled.size },
+      });
+      return { bytes: result.bytes, findings: result.findings, revoked, durationMs: Date.now() - started };
+    },
+  };
+}

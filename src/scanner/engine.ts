@@ -1,0 +1,586 @@
+// The streaming scan. Input arrives in chunks of any size; each is copied, a slice at a time, into
+// a window buffer that keeps just enough of the past (the longest issued form, the widest rule
+// window) for a secret split across chunks to be seen whole. One pass per byte does two things at
+// once: the anchor rolling hash with its filter test (issued secrets) and one step of the keyword
+// automaton (generic rules). Everything else happens only at hits.
+//
+// Findings are held back until nothing still to come can overlap them, then overlapping ones are
+// resolved (issued beats generic, an earlier rule beats a later one) and emitted in input order.
+// `--redact` output is written up to that same point, so it lags the input by the window only.
+
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { sha256Hex } from "../crypto/hash.js";
+import { ANCHOR_MULTIPLIER, ANCHOR_WINDOW } from "./anchor.js";
+import { type Finding, ISSUED_RULE_ID, previewOf, redactionMarker } from "./finding.js";
+import { type IssuedEntry, IssuedIndex } from "./issued.js";
+import { buildKeywordAutomaton, type KeywordAutomaton, keywordOutputs } from "./keywords.js";
+import type { IssuedMatcher } from "./matchers.js";
+import { defaultRules, type Rule, type RuleContext, type RuleMatch } from "./rules/index.js";
+
+export interface ScannerOptions {
+  /** Matchers of the secrets Latchkey issued (see buildMatchers). */
+  matchers?: readonly IssuedMatcher[];
+  /** Generic rules; defaults to every built-in rule. Pass `[]` to look for issued secrets only. */
+  rules?: readonly Rule[];
+  /** AWS account ids (12 digits) whose access keys are reported as ours. */
+  awsAccounts?: readonly string[];
+}
+
+export interface ScanOptions {
+  /** Set on every finding: the file being scanned. */
+  path?: string;
+  /** Called for each finding, in input order, as soon as it is final. */
+  onFinding?: (finding: Finding) => void;
+  /** Receives a copy of the input with every finding replaced by its redaction marker. */
+  redactTo?: NodeJS.WritableStream;
+}
+
+export interface ScanStats {
+  /** Positions whose anchor passed the filter. */
+  anchorHits: number;
+  /** SHA-256 computations over candidate bytes. */
+  verifications: number;
+  keywordHits: number;
+}
+
+export interface ScanResult {
+  findings: Finding[];
+  bytes: number;
+  stats: ScanStats;
+}
+
+export type ScanSource =
+  | AsyncIterable<Uint8Array | string>
+  | Iterable<Uint8Array | string>
+  | Uint8Array
+  | string;
+
+export interface Scanner {
+  readonly rules: readonly Rule[];
+  /** Matchers loaded. */
+  readonly matchers: number;
+  scan(source: ScanSource, options?: ScanOptions): Promise<ScanResult>;
+}
+
+const K = ANCHOR_WINDOW;
+const M = ANCHOR_MULTIPLIER;
+/** Bytes stepped between two looks at hits: small enough to stay in cache. */
+const SLICE = 64 * 1024;
+/** A rule's windows merge while the merged window stays within twice its own size (at least this). */
+const MIN_MERGED_WINDOW = 4096;
+/** Hits noted by the byte loop before it hands them over (pairs of int32). */
+const HIT_BATCH = 2048;
+const MAX_SPARE_BUFFERS = 2;
+/** Redacted output is handed out in pieces of at least this size (except at the end). */
+const OUTPUT_BATCH = 64 * 1024;
+
+interface Compiled {
+  readonly rules: readonly Rule[];
+  readonly automaton: KeywordAutomaton;
+  readonly keywordRule: Int32Array;
+  readonly keywordLength: Int32Array;
+  readonly issued: IssuedIndex;
+  readonly context: RuleContext;
+  /** Bytes before the end of input that a later hit may still need. */
+  readonly retain: number;
+  /** Retained bytes past which overlapping findings are resolved without waiting any longer. */
+  readonly limit: number;
+}
+
+interface PendingWindow {
+  first: number;
+  last: number;
+  hits: number[];
+}
+
+interface Candidate {
+  start: number;
+  end: number;
+  rank: number;
+  finding: Finding;
+}
+
+interface LinePoint {
+  abs: number;
+  /** Newlines before abs. */
+  line: number;
+  /** Code points between the last newline and abs. */
+  column: number;
+}
+
+export function createScanner(options: ScannerOptions = {}): Scanner {
+  const rules = options.rules ?? defaultRules;
+  const awsAccounts = new Set(options.awsAccounts ?? []);
+  for (const account of awsAccounts) {
+    if (!/^\d{12}$/.test(account))
+      throw new TypeError(`awsAccounts: ${JSON.stringify(account)} is not 12 digits`);
+  }
+  const ids = new Set<string>([ISSUED_RULE_ID]);
+  const keywords: string[] = [];
+  const keywordRule: number[] = [];
+  rules.forEach((rule, index) => {
+    if (ids.has(rule.id)) throw new TypeError(`rules: the id ${JSON.stringify(rule.id)} is taken`);
+    ids.add(rule.id);
+    for (const keyword of rule.keywords) {
+      keywords.push(keyword);
+      keywordRule.push(index);
+    }
+  });
+  const issued = new IssuedIndex(options.matchers ?? []);
+  const widest = Math.max(0, ...rules.map(mergedWindow));
+  const retain = Math.max(K, issued.maxLength, ...rules.map((rule) => rule.before));
+  const compiled: Compiled = {
+    rules,
+    automaton: buildKeywordAutomaton(keywords),
+    keywordRule: Int32Array.from(keywordRule),
+    keywordLength: Int32Array.from(keywords, (keyword) => keyword.length),
+    issued,
+    context: { awsAccounts },
+    retain,
+    limit: 4 * (retain + widest) + SLICE,
+  };
+  // Window buffers outlive their scans, so that scanning many files does not allocate (and
+  // collect) a few hundred kilobytes each time.
+  const spare: Buffer[] = [];
+  return {
+    rules,
+    matchers: issued.size,
+    async scan(source, scanOptions = {}) {
+      const run = new ScanRun(compiled, scanOptions, spare.pop() ?? Buffer.alloc(compiled.limit + SLICE));
+      const { redactTo } = scanOptions;
+      const chunks = typeof source === "string" || source instanceof Uint8Array ? [source] : source;
+      for await (const chunk of chunks) {
+        run.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+        if (redactTo) await write(redactTo, run.takeOutput());
+      }
+      run.finish();
+      if (spare.length < MAX_SPARE_BUFFERS) spare.push(run.release());
+      if (redactTo) await write(redactTo, run.takeOutput());
+      return { findings: run.findings, bytes: run.bytes, stats: run.stats };
+    },
+  };
+}
+
+function mergedWindow(rule: Rule): number {
+  return 2 * Math.max(MIN_MERGED_WINDOW, rule.before + rule.after);
+}
+
+async function write(stream: NodeJS.WritableStream, data: Buffer | undefined): Promise<void> {
+  if (data !== undefined && !stream.write(data)) await once(stream as NodeJS.EventEmitter, "drain");
+}
+
+class ScanRun {
+  readonly findings: Finding[] = [];
+  readonly stats: ScanStats = { anchorHits: 0, verifications: 0, keywordHits: 0 };
+  private buffer: Buffer;
+  private data: Uint8Array;
+  /** Stream offset of data[0]; the stream is preceded by K virtual zero bytes for the hash. */
+  private base = -K;
+  private used = K;
+  private readonly shortHashes: Int32Array;
+  private readonly loop: ByteLoop;
+  private readonly windows: PendingWindow[][];
+  private candidates: Candidate[] = [];
+  /** The smallest start and end among candidates (Infinity when there are none). */
+  private firstStart = Number.POSITIVE_INFINITY;
+  private firstEnd = Number.POSITIVE_INFINITY;
+  private lineBase: LinePoint = { abs: 0, line: 0, column: 0 };
+  private lastPoint: LinePoint = this.lineBase;
+  private written = 0;
+  private output: Buffer[] = [];
+  private readonly redacting: boolean;
+
+  constructor(
+    private readonly compiled: Compiled,
+    private readonly options: ScanOptions,
+    buffer: Buffer,
+  ) {
+    this.buffer = buffer;
+    this.data = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+    this.data.fill(0, 0, K);
+    this.shortHashes = new Int32Array(compiled.issued.short.length);
+    this.loop = new ByteLoop(compiled.issued, compiled.automaton);
+    this.windows = compiled.rules.map(() => []);
+    this.redacting = options.redactTo !== undefined;
+  }
+
+  get bytes(): number {
+    return this.base + this.used;
+  }
+
+  push(chunk: Uint8Array): void {
+    for (let offset = 0; offset < chunk.length; offset += SLICE) {
+      const slice = chunk.subarray(offset, Math.min(chunk.length, offset + SLICE));
+      this.reserve(slice.length);
+      this.data.set(slice, this.used);
+      const from = this.used;
+      this.used += slice.length;
+      this.step(from, this.used);
+      this.settle(false);
+    }
+  }
+
+  finish(): void {
+    this.settle(true);
+  }
+
+  /** The window buffer, for another scan to use; this run is over. */
+  release(): Buffer {
+    return this.buffer;
+  }
+
+  takeOutput(): Buffer | undefined {
+    if (this.output.length === 0) return undefined;
+    const out = Buffer.concat(this.output);
+    this.output = [];
+    return out;
+  }
+
+  private step(from: number, to: number): void {
+    const loop = this.loop;
+    const { issued, automaton, keywordRule, keywordLength } = this.compiled;
+    for (let at = from; at < to; ) {
+      at = loop.hashes(this.data, at, to);
+      this.stats.anchorHits += loop.anchorCount / 2;
+      for (let k = 0; k < loop.anchorCount; k += 2) {
+        const group = issued.find(loop.anchorHits[k + 1] as number);
+        if (group) this.verify(group, (loop.anchorHits[k] as number) + 1);
+      }
+    }
+    for (let at = from; at < to; ) {
+      at = loop.keywords(this.data, at, to);
+      for (let k = 0; k < loop.keywordCount; k += 2) {
+        const end = this.base + (loop.keywordHits[k] as number) + 1;
+        for (const id of keywordOutputs(automaton, loop.keywordHits[k + 1] as number)) {
+          this.stats.keywordHits++;
+          this.addHit(keywordRule[id] as number, end - (keywordLength[id] as number));
+        }
+      }
+    }
+    if (issued.short.length > 0) this.stepShortForms(from, to);
+  }
+
+  /** Forms shorter than the anchor window: one more rolling hash per distinct length (rare). */
+  private stepShortForms(from: number, to: number): void {
+    const data = this.data;
+    this.compiled.issued.short.forEach((form, index) => {
+      const { length, outgoing, filter, wordShift, groups } = form;
+      let h = this.shortHashes[index] as number;
+      for (let i = from; i < to; i++) {
+        h = (Math.imul(h, M) + (data[i] as number) - (outgoing[data[i - length] as number] as number)) | 0;
+        const mask = (1 << (h >>> 1)) | (1 << (h >>> 6)) | (1 << (h >>> 11));
+        if (((filter[h >>> wordShift] as number) & mask) === mask) {
+          this.stats.anchorHits++;
+          const group = groups.get(h);
+          if (group) this.verify(group, i + 1);
+        }
+      }
+      this.shortHashes[index] = h;
+    });
+  }
+
+  private verify(group: readonly IssuedEntry[], end: number): void {
+    for (const entry of group) {
+      const start = end - entry.length;
+      if (this.base + start < 0) continue;
+      this.stats.verifications++;
+      const candidate = this.data.subarray(start, end);
+      if (!createHash("sha256").update(candidate).digest().equals(entry.digest)) continue;
+      const { matcher } = entry;
+      const abs = this.base + start;
+      this.addCandidate({
+        start: abs,
+        end: abs + entry.length,
+        rank: this.compiled.rules.length + 1,
+        finding: {
+          ruleId: ISSUED_RULE_ID,
+          severity: "critical",
+          ...this.location(abs, entry.length, candidate),
+          fingerprint: matcher.fingerprint,
+          credentialId: matcher.credentialId,
+          sessionId: matcher.sessionId,
+          encoding: matcher.encoding,
+        },
+      });
+    }
+  }
+
+  private location(abs: number, length: number, bytes: Uint8Array) {
+    const point = this.pointAt(abs);
+    return {
+      ...(this.options.path === undefined ? {} : { path: this.options.path }),
+      offset: abs,
+      line: point.line + 1,
+      column: point.column + 1,
+      length,
+      preview: previewOf(bytes),
+    };
+  }
+
+  private addHit(ruleIndex: number, position: number): void {
+    const rule = this.compiled.rules[ruleIndex] as Rule;
+    const pending = this.windows[ruleIndex] as PendingWindow[];
+    const last = pending[pending.length - 1];
+    if (
+      last !== undefined &&
+      position - rule.before <= last.last + rule.after &&
+      position + rule.after - (last.first - rule.before) <= mergedWindow(rule)
+    ) {
+      last.last = position;
+      last.hits.push(position);
+    } else {
+      pending.push({ first: position, last: position, hits: [position] });
+    }
+  }
+
+  private evaluate(ruleIndex: number, window: PendingWindow): void {
+    const rule = this.compiled.rules[ruleIndex] as Rule;
+    const start = Math.max(0, window.first - rule.before);
+    const stop = Math.min(this.bytes, window.last + rule.after);
+    const text = this.buffer.toString("latin1", start - this.base, stop - this.base);
+    const matches = rule.find(
+      text,
+      window.hits.map((hit) => hit - start),
+      this.compiled.context,
+    );
+    for (const match of matches) {
+      if (!(match.start >= 0 && match.start < match.end && match.end <= text.length)) continue;
+      this.addRuleCandidate(ruleIndex, rule, start + match.start, start + match.end, match);
+    }
+  }
+
+  private addRuleCandidate(
+    ruleIndex: number,
+    rule: Rule,
+    start: number,
+    end: number,
+    match: RuleMatch,
+  ): void {
+    const bytes = this.data.subarray(start - this.base, end - this.base);
+    this.addCandidate({
+      start,
+      end,
+      rank: this.compiled.rules.length - ruleIndex,
+      finding: {
+        ruleId: rule.id,
+        severity: match.severity ?? rule.severity,
+        ...this.location(start, end - start, bytes),
+        fingerprint: sha256Hex(bytes),
+        ...(match.awsAccountId === undefined ? {} : { awsAccountId: match.awsAccountId }),
+        ...(match.accountKnown === undefined ? {} : { accountKnown: match.accountKnown }),
+      },
+    });
+  }
+
+  /** After each slice: run rules whose windows are complete, emit what is final, redact up to it. */
+  private settle(final: boolean): void {
+    const { rules, retain, limit } = this.compiled;
+    let cutoff = final ? Number.POSITIVE_INFINITY : this.bytes - retain;
+    rules.forEach((rule, index) => {
+      const pending = this.windows[index] as PendingWindow[];
+      while (pending.length > 0 && (final || (pending[0] as PendingWindow).last + rule.after <= this.bytes)) {
+        this.evaluate(index, pending.shift() as PendingWindow);
+      }
+      const next = pending[0];
+      if (next !== undefined) cutoff = Math.min(cutoff, next.first - rule.before);
+    });
+    if (this.candidates.length > 0) {
+      const force = final || this.bytes - this.firstStart > limit;
+      if (force || this.firstEnd <= cutoff) this.emitSettled(cutoff, force);
+    }
+    if (this.redacting) {
+      const safe = final ? this.bytes : Math.min(cutoff, this.firstStart);
+      if (final || safe - this.written >= OUTPUT_BATCH) this.copyThrough(safe);
+    }
+  }
+
+  /**
+   * Emits every cluster of overlapping candidates that no later finding can join (each ends at or
+   * before `cutoff`, where every finding still to come starts), keeping per cluster the
+   * highest-ranked non-overlapping candidates.
+   */
+  private emitSettled(cutoff: number, force: boolean): void {
+    const candidates = this.candidates.sort((a, b) => a.start - b.start || b.end - a.end);
+    let index = 0;
+    while (index < candidates.length) {
+      let end = (candidates[index] as Candidate).end;
+      let next = index + 1;
+      while (next < candidates.length && (candidates[next] as Candidate).start < end) {
+        end = Math.max(end, (candidates[next] as Candidate).end);
+        next++;
+      }
+      if (end > cutoff && !force) break;
+      const kept: Candidate[] = [];
+      const byRank = candidates
+        .slice(index, next)
+        .sort((a, b) => b.rank - a.rank || b.end - b.start - (a.end - a.start) || a.start - b.start);
+      for (const candidate of byRank) {
+        if (kept.every((k) => candidate.end <= k.start || candidate.start >= k.end)) kept.push(candidate);
+      }
+      for (const candidate of kept.sort((a, b) => a.start - b.start)) this.emit(candidate);
+      index = next;
+    }
+    this.candidates = candidates.slice(index);
+    this.firstStart = Math.min(...this.candidates.map((c) => c.start));
+    this.firstEnd = Math.min(...this.candidates.map((c) => c.end));
+  }
+
+  private addCandidate(candidate: Candidate): void {
+    this.candidates.push(candidate);
+    this.firstStart = Math.min(this.firstStart, candidate.start);
+    this.firstEnd = Math.min(this.firstEnd, candidate.end);
+  }
+
+  private emit(candidate: Candidate): void {
+    this.findings.push(candidate.finding);
+    this.options.onFinding?.(candidate.finding);
+    if (!this.redacting || candidate.end <= this.written) return;
+    this.copyThrough(candidate.start);
+    this.output.push(Buffer.from(redactionMarker(candidate.finding), "utf8"));
+    this.written = candidate.end;
+  }
+
+  private copyThrough(abs: number): void {
+    if (abs <= this.written) return;
+    this.output.push(Buffer.from(this.data.subarray(this.written - this.base, abs - this.base)));
+    this.written = abs;
+  }
+
+  /** Makes room for `incoming` more bytes, dropping what nothing can need any more. */
+  private reserve(incoming: number): void {
+    if (this.used + incoming <= this.data.length) return;
+    const { rules, retain } = this.compiled;
+    let keep = this.bytes - retain;
+    rules.forEach((rule, index) => {
+      const next = this.windows[index]?.[0];
+      if (next !== undefined) keep = Math.min(keep, next.first - rule.before);
+    });
+    keep = Math.min(keep, this.firstStart);
+    if (this.redacting) {
+      this.copyThrough(keep);
+      keep = Math.min(keep, this.written);
+    }
+    if (keep > this.base) {
+      if (keep > this.lineBase.abs) this.lineBase = this.advance(this.lineBase, keep);
+      if (this.lastPoint.abs < this.lineBase.abs) this.lastPoint = this.lineBase;
+      this.data.copyWithin(0, keep - this.base, this.used);
+      this.used -= keep - this.base;
+      this.base = keep;
+    }
+    if (this.used + incoming > this.data.length) {
+      const larger = Buffer.alloc(Math.max(2 * this.data.length, this.used + incoming));
+      larger.set(this.data.subarray(0, this.used));
+      this.buffer = larger;
+      this.data = new Uint8Array(larger.buffer, larger.byteOffset, larger.length);
+    }
+  }
+
+  private pointAt(abs: number): LinePoint {
+    const from = this.lastPoint.abs <= abs ? this.lastPoint : this.lineBase;
+    this.lastPoint = this.advance(from, abs);
+    return this.lastPoint;
+  }
+
+  private advance(from: LinePoint, to: number): LinePoint {
+    const begin = from.abs - this.base;
+    const stop = to - this.base;
+    const view = this.buffer.subarray(0, stop);
+    let line = from.line;
+    let lineStart = -1;
+    for (let i = view.indexOf(10, begin); i !== -1; i = view.indexOf(10, i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+    const column =
+      lineStart < 0
+        ? from.column + codePoints(this.data, begin, stop)
+        : codePoints(this.data, lineStart, stop);
+    return { abs: to, line, column };
+  }
+}
+
+/**
+ * The per-byte loops, each alone in its own method so that the optimiser sees nothing but it: the
+ * anchor rolling hash with its filter test, and the keyword automaton. Each notes its hits
+ * (position and hash or state) for the caller to look at afterwards. Two passes over a slice that
+ * is still in cache beat one fused pass: each loop then has the cache and the registers to itself.
+ */
+class ByteLoop {
+  readonly anchorHits = new Int32Array(HIT_BATCH);
+  readonly keywordHits = new Int32Array(HIT_BATCH);
+  anchorCount = 0;
+  keywordCount = 0;
+  private hash = 0;
+  private state = 0;
+  private readonly outgoing: Int32Array;
+  private readonly filter: Int32Array;
+  private readonly wordShift: number;
+  private readonly classes: Uint8Array;
+  private readonly delta: Uint16Array;
+  private readonly acceptFrom: number;
+
+  constructor(issued: IssuedIndex, automaton: KeywordAutomaton) {
+    this.outgoing = issued.outgoing;
+    this.filter = issued.filter;
+    this.wordShift = issued.wordShift;
+    this.classes = automaton.classes;
+    this.delta = automaton.delta;
+    this.acceptFrom = automaton.acceptFrom;
+  }
+
+  /**
+   * The anchor hash over `data[from..to)`; returns where it stopped: `to`, or earlier when the hit
+   * list filled up. Nothing in the loop calls out, so the tables' bases stay out of it.
+   */
+  hashes(data: Uint8Array, from: number, to: number): number {
+    const outgoing = this.outgoing;
+    const filter = this.filter;
+    const wordShift = this.wordShift;
+    const hits = this.anchorHits;
+    let count = 0;
+    let h = this.hash;
+    let i = from;
+    while (i < to && count < HIT_BATCH) {
+      h = (Math.imul(h, M) + (data[i] as number) - (outgoing[data[i - K] as number] as number)) | 0;
+      // filterMask(h), inlined.
+      const mask = (1 << (h >>> 1)) | (1 << (h >>> 6)) | (1 << (h >>> 11));
+      if (((filter[h >>> wordShift] as number) & mask) === mask) {
+        hits[count++] = i;
+        hits[count++] = h;
+      }
+      i++;
+    }
+    this.hash = h;
+    this.anchorCount = count;
+    return i;
+  }
+
+  /** The keyword automaton over `data[from..to)`, in the same way. */
+  keywords(data: Uint8Array, from: number, to: number): number {
+    const classes = this.classes;
+    const delta = this.delta;
+    const acceptFrom = this.acceptFrom;
+    const hits = this.keywordHits;
+    let count = 0;
+    let s = this.state;
+    let i = from;
+    while (i < to && count < HIT_BATCH) {
+      s = delta[s + (classes[data[i] as number] as number)] as number;
+      if (s >= acceptFrom) {
+        hits[count++] = i;
+        hits[count++] = s;
+      }
+      i++;
+    }
+    this.state = s;
+    this.keywordCount = count;
+    return i;
+  }
+}
+
+function codePoints(data: Uint8Array, from: number, to: number): number {
+  let count = 0;
+  for (let i = from; i < to; i++) if (((data[i] as number) & 0xc0) !== 0x80) count++;
+  return count;
+}

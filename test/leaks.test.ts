@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { Readable } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import type { Store } from "../src/store/types.js";
+import { bearer, createTestBroker, type TestBroker } from "./helpers/broker.js";
+import { runCli } from "./helpers/cli.js";
+import { freePort } from "./helpers/net.js";
+import { storeFactories } from "./helpers/stores.js";
+
+// Leaks found by the scan endpoint are revoked with their provider (here the JWT provider; the
+// AWS and GitHub variants are in their providers' tests).
+for (const factory of storeFactories()) {
+  describe(`scan endpoint (${factory.name} store)`, () => {
+    let store: Store;
+    let broker: TestBroker;
+    let api: string;
+    const tokens: Record<string, string> = {};
+    before(async () => {
+      store = await factory.create();
+      const port = await freePort();
+      broker = await createTestBroker({ store, config: { publicUrl: `http://127.0.0.1:${port}` } });
+      await broker.apps.api.listen({ host: "127.0.0.1", port });
+      api = `http://127.0.0.1:${port}`;
+      for (const id of ["leaky", "bystander", "quiet"]) {
+        const opened = await broker.apps.api.inject({
+          method: "POST",
+          url: "/v1/sessions",
+          headers: bearer(broker.keys.orchA),
+          payload: { sessionId: id, scopes: ["build"] },
+        });
+        tokens[id] = opened.json().credentials[0].secret.token;
+      }
+    });
+    after(async () => {
+      await broker.close();
+      await store.close();
+    });
+
+    const introspect = async (token: string) =>
+      (
+        await broker.apps.api.inject({
+          method: "POST",
+          url: "/v1/introspect",
+          headers: bearer(broker.keys.auditor),
+          payload: { token },
+        })
+      ).json().active;
+
+    test("a clean body: no findings, nothing revoked", async () => {
+      const response = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions/quiet/scan",
+        headers: { ...bearer(broker.keys.orchA), "content-type": "text/plain" },
+        payload: "build ok\n12 tests passed\n",
+      });
+      assert.equal(response.statusCode, 200, response.body);
+      assert.deepEqual(response.json().findings, []);
+      assert.deepEqual(response.json().revoked, []);
+      assert.equal(await introspect(tokens.quiet as string), true);
+    });
+
+    test("the session's own token (base64-encoded) and another session's (hex-encoded) are revoked at once", async () => {
+      const own = tokens.leaky as string;
+      const other = tokens.bystander as string;
+      const body = [
+        "step 1: fetching config",
+        `debug: Authorization: Basic ${Buffer.from(`user:${own}`).toString("base64")}`,
+        `cache key ${Buffer.from(other).toString("hex")}`,
+        "done",
+      ].join("\n");
+      // Streamed in small chunks: the endpoint never needs the whole body at once.
+      const chunks = body.match(/[\s\S]{1,7}/g) ?? [];
+      const response = await fetch(`${api}/v1/sessions/leaky/scan`, {
+        method: "POST",
+        headers: { ...bearer(broker.keys.orchA), "content-type": "application/octet-stream" },
+        body: Readable.toWeb(Readable.from(chunks)) as ReadableStream,
+        duplex: "half",
+      } as RequestInit);
+      const result = (await response.json()) as any;
+      assert.equal(response.status, 200, JSON.stringify(result));
+      const issued = result.findings.filter((f: any) => f.ruleId === "latchkey-issued");
+      assert.deepEqual(issued.map((f: any) => `${f.sessionId}:${f.encoding}:${f.line}`).sort(), [
+        "bystander:hex:3",
+        "leaky:base64:2",
+      ]);
+      assert.deepEqual(result.revoked.map((r: any) => `${r.sessionId}:${r.state}`).sort(), [
+        "bystander:revoked",
+        "leaky:revoked",
+      ]);
+      assert.equal(await introspect(own), false);
+      assert.equal(await introspect(other), false);
+      assert.equal(JSON.stringify(result).includes(own), false, "the answer never holds the secret");
+      for (const f of result.findings) assert.ok(f.preview.length <= 5);
+
+      const audit = await broker.apps.api.inject({
+        method: "GET",
+        url: "/v1/audit?action=leak.detected&order=oldest",
+        headers: bearer(broker.keys.auditor),
+      });
+      const events = audit.json().events;
+      assert.deepEqual(events.map((e: any) => e.sessionId).sort(), ["bystander", "leaky"]);
+      const revokedEvents = await broker.apps.api.inject({
+        method: "GET",
+        url: "/v1/audit?action=credential.revoked",
+        headers: bearer(broker.keys.auditor),
+      });
+      assert.ok(revokedEvents.json().events.every((e: any) => e.reason === "leaked"));
+    });
+
+    test("a recently revoked secret is still recognised, and reported without a second revocation", async () => {
+      const response = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions/leaky/scan",
+        headers: { ...bearer(broker.keys.orchA), "content-type": "text/plain" },
+        payload: `again: ${tokens.leaky}`,
+      });
+      assert.deepEqual(response.json().revoked, [
+        { credentialId: response.json().findings[0].credentialId, sessionId: "leaky", state: "revoked" },
+      ]);
+    });
+
+    test("only the owner may scan; auditors may read matchers; no matcher holds a secret", async () => {
+      const foreign = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions/leaky/scan",
+        headers: { ...bearer(broker.keys.orchB), "content-type": "text/plain" },
+        payload: "x",
+      });
+      assert.equal(foreign.statusCode, 404);
+      const auditorScan = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions/leaky/scan",
+        headers: { ...bearer(broker.keys.auditor), "content-type": "text/plain" },
+        payload: "x",
+      });
+      assert.equal(auditorScan.statusCode, 403);
+      const matchers = await broker.apps.api.inject({
+        method: "GET",
+        url: "/v1/sessions/leaky/matchers",
+        headers: bearer(broker.keys.auditor),
+      });
+      assert.equal(matchers.statusCode, 200);
+      assert.ok(matchers.json().matchers.length > 5);
+      for (const secret of Object.values(tokens))
+        assert.equal(matchers.body.includes(secret.slice(-16)), false);
+    });
+
+    test("`latchkey scan --session --broker` finds the session's secrets with matchers from the broker", async () => {
+      const input = `log line\nexport TOKEN=${tokens.quiet}\n`;
+      const result = await runCli(["scan", "--session", "quiet", "--broker", api, "--format", "json", "-"], {
+        env: { PATH: process.env.PATH ?? "", LATCHKEY_API_KEY: broker.keys.auditor },
+        input,
+      });
+      assert.equal(result.code, 1, result.stderr);
+      const report = JSON.parse(result.stdout);
+      assert.equal(report.findings[0].ruleId, "latchkey-issued");
+      assert.equal(report.findings[0].sessionId, "quiet");
+      assert.equal(result.stdout.includes(tokens.quiet as string), false);
+    });
+
+    test("no secret appears in logs or the audit export", async () => {
+      const exported = await broker.apps.api.inject({
+        method: "GET",
+        url: "/v1/audit/export",
+        headers: bearer(broker.keys.auditor),
+      });
+      for (const token of Object.values(tokens)) {
+        assert.equal(broker.logs.join("").includes(token), false);
+        assert.equal(exported.body.includes(token), false);
+      }
+    });
+  });
+}
