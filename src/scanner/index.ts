@@ -1,6 +1,5 @@
 // The leak scanner's public surface: the broker's scan endpoint and `latchkey scan` use these.
 
-export { ANCHOR_WINDOW, anchorHash } from "./anchor.js";
 export { runScanCommand, type ScanIo } from "./cli.js";
 export {
   createScanner,

@@ -1,6 +1,6 @@
 // The scanner's view of issued matchers: a blocked Bloom filter that rejects almost every input
 // position with one memory access (the anchor's high bits pick a 32-bit word, two other bits of it
-// must be set there; with 10,000 secrets about 0.6% of positions pass), and behind it an
+// must be set there; with 10,000 secrets about 0.3% of positions pass), and behind it an
 // open-addressing table from the full anchor to the matchers that share it. The work per input
 // byte is the same whether 10 or 10,000 secrets are loaded.
 

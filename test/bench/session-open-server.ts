@@ -22,20 +22,32 @@ async function floor(): Promise<{ url: string; key: string }> {
       .setIssuedAt()
       .setExpirationTime("10m")
       .sign(key.privateKey);
-    await redis.multi().set(`bench:floor:${randomBytes(8).toString("hex")}`, token, "PX", 60_000).exec();
+    await redis
+      .multi()
+      .set(`bench:floor:${randomBytes(8).toString("hex")}`, token, "PX", 60_000)
+      .exec();
     return { token };
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
-  return { url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`, key: "none" };
+  return {
+    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
+    key: "none",
+  };
 }
 
 async function broker(): Promise<{ url: string; key: string }> {
-  const store = await createRedisStore({ url: redisUrl, keyPrefix: `bench:${randomBytes(4).toString("hex")}:` });
+  const store = await createRedisStore({
+    url: redisUrl,
+    keyPrefix: `bench:${randomBytes(4).toString("hex")}:`,
+  });
   const instance = await createTestBroker({ store, config: { logLevel: "warn" } });
   await instance.apps.api.listen({ host: "127.0.0.1", port: 0 });
   const address = instance.apps.api.server.address();
-  return { url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`, key: instance.keys.orchA };
+  return {
+    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
+    key: instance.keys.orchA,
+  };
 }
 
 const server = which === "floor" ? await floor() : await broker();

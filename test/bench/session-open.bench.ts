@@ -21,7 +21,9 @@ interface Measured extends LoadResult {
 }
 
 async function startServer(which: "floor" | "broker") {
-  const child = spawn(process.execPath, ["--import", "tsx", serverScript, which], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", serverScript, which], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
   const first = await lines.next();
   return { child, lines, ...(JSON.parse(String(first.value)) as { url: string; key: string }) };
@@ -57,7 +59,9 @@ async function measure(which: "floor" | "broker"): Promise<Measured> {
 const median = (results: Measured[]) =>
   [...results].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(results.length / 2)] as Measured;
 
-out(`session open, one JWT grant, Redis, ${concurrency} concurrent clients, ${rounds} alternating rounds of ${durationMs} ms`);
+out(
+  `session open, one JWT grant, Redis, ${concurrency} concurrent clients, ${rounds} alternating rounds of ${durationMs} ms`,
+);
 const floors: Measured[] = [];
 const brokers: Measured[] = [];
 for (let round = 0; round < rounds; round++) {
@@ -72,5 +76,9 @@ const floor = median(floors);
 const broker = median(brokers);
 out(formatLoad("floor (ES256 sign + Redis MULTI)", floor));
 out(formatLoad("POST /v1/sessions (median round)", broker));
-out(`ratio: ${((broker.perSecond / floor.perSecond) * 100).toFixed(1)}% of the floor's throughput (target ≥ 50%)`);
-out(`server CPU per request: floor ${floor.cpuPerRequest.toFixed(0)} µs, broker ${broker.cpuPerRequest.toFixed(0)} µs (floor/broker ${((floor.cpuPerRequest / broker.cpuPerRequest) * 100).toFixed(1)}%)`);
+out(
+  `ratio: ${((broker.perSecond / floor.perSecond) * 100).toFixed(1)}% of the floor's throughput (target ≥ 50%)`,
+);
+out(
+  `server CPU per request: floor ${floor.cpuPerRequest.toFixed(0)} µs, broker ${broker.cpuPerRequest.toFixed(0)} µs (floor/broker ${((floor.cpuPerRequest / broker.cpuPerRequest) * 100).toFixed(1)}%)`,
+);

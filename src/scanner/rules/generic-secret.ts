@@ -45,8 +45,17 @@ const STOP_WORDS = [
 const REFERENCE = /^[$<[@]|^%\w+%$|[({]/;
 /** Formats with a checksum another rule verifies: a value failing it is not a secret of that kind. */
 const CHECKED_FORMAT = /^(?:gh[pousr]_|github_pat_|npm_)/;
+/** `env.API_KEY`, `config.auth.token`: code that reads the secret from somewhere else. */
+const PROPERTY_PATH = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
 /** A UUID names a thing (a request, a session, a resource); it is not what authenticates. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `0123456789abcdef`, `abcd1234`: keyboard fillers, not random. */
+function isMostlySequential(value: string): boolean {
+  let steps = 0;
+  for (let i = 1; i < value.length; i++) if (value.charCodeAt(i) === value.charCodeAt(i - 1) + 1) steps++;
+  return steps >= 0.6 * (value.length - 1);
+}
 
 function characterClasses(value: string): number {
   return Number(/[a-z]/.test(value)) + Number(/[A-Z]/.test(value)) + Number(/[0-9]/.test(value));
@@ -55,9 +64,11 @@ function characterClasses(value: string): number {
 function isLikelySecretValue(value: string): boolean {
   if (
     REFERENCE.test(value) ||
+    PROPERTY_PATH.test(value) ||
     UUID.test(value) ||
     CHECKED_FORMAT.test(value) ||
-    characterClasses(value) < 2
+    characterClasses(value) < 2 ||
+    isMostlySequential(value)
   ) {
     return false;
   }

@@ -1,0 +1,377 @@
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { describe, test } from "node:test";
+import { ANCHOR_WINDOW, anchorHash } from "../src/scanner/anchor.js";
+import { createScanner } from "../src/scanner/engine.js";
+import type { Finding } from "../src/scanner/finding.js";
+import { buildMatchers, encodedForms, issuedMatcherSchema } from "../src/scanner/matchers.js";
+import { defaultRules } from "../src/scanner/rules/index.js";
+import { buildCorpus, type Planted } from "./scanner/corpus.js";
+import { chunksOf, cutAt, key, Sink, streamed } from "./scanner/support.js";
+import { Rng, tokens } from "./scanner/tokens.js";
+
+const sha256 = (value: string | Uint8Array) => createHash("sha256").update(value).digest("hex");
+const ref = { credentialId: "cred_1", sessionId: "sess-1", provider: "github" };
+
+function overlaps(finding: Finding, planted: Planted): boolean {
+  return finding.offset < planted.end && planted.start < finding.offset + finding.length;
+}
+
+describe("labelled corpus", () => {
+  const corpus = buildCorpus(20261127);
+  const scanner = createScanner({ matchers: corpus.matchers });
+  const issued = corpus.planted.filter((p) => p.ruleId === "latchkey-issued");
+  const generic = corpus.planted.filter((p) => p.ruleId !== "latchkey-issued");
+  const middles = corpus.planted.map((p) => p.start + Math.floor((p.end - p.start) / 2));
+  const chunkings: Array<[string, Uint8Array[]]> = [
+    ["whole", [corpus.bytes]],
+    ["4096-byte chunks", chunksOf(corpus.bytes, 4096)],
+    ["7-byte chunks", chunksOf(corpus.bytes, 7)],
+    ["1-byte chunks", chunksOf(corpus.bytes, 1)],
+    ["cut inside every secret", cutAt(corpus.bytes, middles)],
+    [
+      "cut one byte into and out of every secret",
+      cutAt(
+        corpus.bytes,
+        corpus.planted.flatMap((p) => [p.start + 1, p.end - 1]),
+      ),
+    ],
+  ];
+  const results = new Map<string, Finding[]>();
+
+  for (const [name, chunks] of chunkings) {
+    test(`finds every issued secret in every encoding: ${name}`, async () => {
+      const { findings, bytes } = await scanner.scan(streamed(chunks));
+      assert.equal(bytes, corpus.bytes.length);
+      results.set(name, findings);
+      const missed = issued.filter(
+        (p) =>
+          !findings.some(
+            (f) =>
+              f.ruleId === "latchkey-issued" &&
+              f.credentialId === p.credentialId &&
+              f.offset === p.start &&
+              f.length === p.end - p.start,
+          ),
+      );
+      assert.deepEqual(
+        missed.map((p) => p.label),
+        [],
+      );
+    });
+  }
+
+  test("reports the same findings whatever the chunking", () => {
+    const expected = (results.get("whole") ?? []).map(key);
+    assert.ok(expected.length > 0);
+    for (const [name] of chunkings) assert.deepEqual((results.get(name) ?? []).map(key), expected, name);
+  });
+
+  test("recall on generic rules at least 95%, precision at least 95%", (t) => {
+    const findings = results.get("whole") ?? [];
+    const rows = new Map<string, { planted: number; found: number; falsePositives: number }>();
+    const row = (ruleId: string) => {
+      let r = rows.get(ruleId);
+      if (!r) {
+        r = { planted: 0, found: 0, falsePositives: 0 };
+        rows.set(ruleId, r);
+      }
+      return r;
+    };
+    for (const p of corpus.planted) {
+      const r = row(p.ruleId);
+      r.planted++;
+      if (findings.some((f) => f.ruleId === p.ruleId && overlaps(f, p))) r.found++;
+    }
+    for (const f of findings) {
+      if (!corpus.planted.some((p) => overlaps(f, p))) row(f.ruleId).falsePositives++;
+    }
+    t.diagnostic(
+      `corpus: ${corpus.bytes.length} bytes, ${corpus.planted.length} planted, ${corpus.decoys} decoys`,
+    );
+    t.diagnostic(
+      `${"rule".padEnd(24)} ${"planted".padStart(7)} ${"found".padStart(6)} ${"false+".padStart(6)}`,
+    );
+    for (const [ruleId, r] of [...rows].sort()) {
+      t.diagnostic(
+        `${ruleId.padEnd(24)} ${String(r.planted).padStart(7)} ${String(r.found).padStart(6)} ${String(r.falsePositives).padStart(6)}`,
+      );
+    }
+    const genericFound = generic.filter((p) =>
+      findings.some((f) => f.ruleId === p.ruleId && overlaps(f, p)),
+    ).length;
+    const truePositives = findings.filter((f) => corpus.planted.some((p) => overlaps(f, p))).length;
+    const recall = genericFound / generic.length;
+    const precision = truePositives / findings.length;
+    t.diagnostic(`generic recall ${(100 * recall).toFixed(1)}%, precision ${(100 * precision).toFixed(1)}%`);
+    assert.ok(recall >= 0.95, `generic recall ${recall}`);
+    assert.ok(precision >= 0.95, `precision ${precision}`);
+    for (const rule of defaultRules)
+      assert.ok((rows.get(rule.id)?.planted ?? 0) > 0, `${rule.id} is planted`);
+  });
+
+  test("no finding carries a planted secret", () => {
+    const serialized = JSON.stringify(results.get("whole"));
+    for (const p of corpus.planted) assert.ok(!serialized.includes(p.text), p.label);
+    for (const item of corpus.issued) assert.ok(!serialized.includes(item.secret), item.kind);
+  });
+});
+
+describe("matchers", () => {
+  test("one matcher per distinct form, anchored on the form's last 16 bytes", () => {
+    const secret = tokens.githubClassic(new Rng(1), "ghs");
+    const matchers = buildMatchers(secret, ref);
+    const forms = encodedForms(secret);
+    assert.equal(matchers.length, forms.length);
+    const base64 = forms.filter((f) => f.encoding === "base64");
+    assert.equal(forms[0]?.encoding, "raw");
+    assert.equal(base64.length, 3);
+    assert.equal(
+      forms.filter((f) => f.encoding === "base64url").length,
+      base64.filter((f) => /[+/]/.test(f.text)).length,
+    );
+    assert.deepEqual(
+      forms.filter((f) => f.encoding === "hex").map((f) => f.variant),
+      [0, 1],
+    );
+    assert.ok(!forms.some((f) => f.encoding === "url" || f.encoding === "json"));
+    for (const [i, matcher] of matchers.entries()) {
+      const form = Buffer.from((forms[i] as { text: string }).text);
+      assert.equal(matcher.length, form.length);
+      assert.equal(matcher.digest, sha256(form));
+      assert.equal(matcher.anchor, anchorHash(form, form.length - ANCHOR_WINDOW));
+      assert.equal(matcher.fingerprint, sha256(secret));
+      assert.equal(matcher.credentialId, "cred_1");
+      assert.deepEqual(issuedMatcherSchema.parse(JSON.parse(JSON.stringify(matcher))), matcher);
+    }
+    assert.ok(!JSON.stringify(matchers).includes(secret.slice(4, 20)));
+  });
+
+  test("alignment forms drop the characters that depend on neighbouring bytes", () => {
+    const secret = "0123456789abcdefghij";
+    for (let alignment = 0; alignment < 3; alignment++) {
+      const form = encodedForms(secret).find((f) => f.encoding === "base64" && f.variant === alignment);
+      assert.ok(form);
+      for (const neighbours of [0x00, 0xff]) {
+        const blob = Buffer.concat([
+          Buffer.alloc(3 + alignment, neighbours),
+          Buffer.from(secret),
+          Buffer.alloc(5, neighbours),
+        ]);
+        assert.ok(blob.toString("base64").includes(form.text), `alignment ${alignment}`);
+      }
+    }
+  });
+
+  test("URL and JSON variants only where they differ", () => {
+    const special = `a b/c"d<é>&+${"x".repeat(12)}`;
+    const forms = encodedForms(special);
+    const of = (encoding: string) => forms.filter((f) => f.encoding === encoding).map((f) => f.text);
+    assert.deepEqual(of("url"), [
+      encodeURIComponent(special),
+      `a+b%2Fc%22d%3C%C3%A9%3E%26%2B${"x".repeat(12)}`,
+    ]);
+    assert.deepEqual(of("json"), [
+      'a b/c\\"d<é>&+xxxxxxxxxxxx',
+      'a b\\/c\\"d<é>&+xxxxxxxxxxxx',
+      'a b/c\\"d\\u003c\\u00e9\\u003e\\u0026+xxxxxxxxxxxx',
+      'a b\\/c\\"d\\u003c\\u00e9\\u003e\\u0026+xxxxxxxxxxxx',
+    ]);
+    const plain = encodedForms("AbCdEfGhIjKlMnOpQrStUvWx1234");
+    assert.ok(!plain.some((f) => f.encoding === "url" || f.encoding === "json"));
+  });
+
+  test("a JWT's anchor comes from its signature, not its constant header", () => {
+    const rng = new Rng(2);
+    const header = { alg: "ES256", typ: "at+jwt", kid: "k1" };
+    const a = buildMatchers(tokens.jwt(rng, header), ref)[0];
+    const b = buildMatchers(tokens.jwt(rng, header), ref)[0];
+    assert.notEqual(a?.anchor, b?.anchor);
+  });
+
+  test("the schema refuses malformed matchers", () => {
+    const [matcher] = buildMatchers("some-secret-value-123", ref);
+    assert.ok(matcher);
+    for (const bad of [
+      { ...matcher, digest: "XYZ" },
+      { ...matcher, anchor: -1 },
+      { ...matcher, anchor: 2 ** 32 },
+      { ...matcher, encoding: "rot13" },
+      { ...matcher, length: 0 },
+      { ...matcher, credentialId: undefined },
+    ]) {
+      assert.equal(issuedMatcherSchema.safeParse(bad).success, false, JSON.stringify(bad));
+    }
+    assert.throws(() => buildMatchers("", ref), TypeError);
+  });
+});
+
+describe("issued secrets at scale", () => {
+  const rng = new Rng(3);
+  const secrets = Array.from({ length: 10_000 }, (_, i) =>
+    i % 3 === 0 ? tokens.awsSecretKey(rng) : tokens.githubClassic(rng, "ghs"),
+  );
+  const matchers = secrets.flatMap((secret, i) =>
+    buildMatchers(secret, { credentialId: `cred_${i}`, sessionId: "sess-scale", provider: "github" }),
+  );
+  const input = randomBytes(2 * 1024 * 1024);
+
+  test("10,000 secrets cost no more work per byte than 1,000: almost no position reaches SHA-256", async (t) => {
+    const few = createScanner({
+      matchers: matchers.filter((m) => Number(m.credentialId.slice(5)) < 1000),
+      rules: [],
+    });
+    const many = createScanner({ matchers, rules: [] });
+    const a = await few.scan(input);
+    const b = await many.scan(input);
+    t.diagnostic(`1,000 secrets: ${JSON.stringify(a.stats)}; 10,000 secrets: ${JSON.stringify(b.stats)}`);
+    // Every byte costs one hash update and one filter probe in a filter of fixed size; what is
+    // left to vary is how often a position gets past it, which must stay negligible.
+    for (const result of [a, b]) {
+      assert.equal(result.findings.length, 0);
+      assert.ok(result.stats.anchorHits / input.length < 0.01, "the filter passes under 1% of positions");
+      assert.ok(result.stats.verifications / input.length < 1e-4, "SHA-256 runs on under 0.01% of positions");
+    }
+  });
+
+  test("and still find each of them", async () => {
+    const picked = [17, 4321, 9999];
+    const scanner = createScanner({ matchers, rules: [] });
+    const planted = picked.map((i) => secrets[i]).join(" ");
+    const text = Buffer.concat([
+      input.subarray(0, 1000),
+      Buffer.from(` ${planted} `),
+      input.subarray(1000, 2000),
+    ]);
+    const { findings } = await scanner.scan(text);
+    assert.deepEqual(
+      findings.map((f) => f.credentialId),
+      picked.map((i) => `cred_${i}`),
+    );
+  });
+});
+
+describe("engine", () => {
+  test("line and column count code points, across chunks and CRLF", async () => {
+    const token = tokens.githubClassic(new Rng(4));
+    const text = `first line\r\nsecond ünïcödé → ${token}\nthird`;
+    const scanner = createScanner();
+    for (const size of [1, 3, 1000]) {
+      const { findings } = await scanner.scan(streamed(chunksOf(Buffer.from(text), size)), {
+        path: "out.log",
+      });
+      assert.equal(findings.length, 1);
+      const [finding] = findings;
+      assert.equal(finding?.line, 2);
+      assert.equal(finding?.column, "second ünïcödé → ".length + 1);
+      assert.equal(finding?.offset, Buffer.byteLength(text.slice(0, text.indexOf(token))));
+      assert.equal(finding?.path, "out.log");
+      assert.equal(finding?.preview, "ghp_…");
+      assert.equal(finding?.fingerprint, sha256(token));
+    }
+  });
+
+  test("an issued secret that a generic rule also matches is reported once, as issued", async () => {
+    const token = tokens.githubClassic(new Rng(5), "ghs");
+    const scanner = createScanner({ matchers: buildMatchers(token, ref) });
+    const { findings } = await scanner.scan(`export GITHUB_TOKEN=${token}\n`);
+    assert.equal(findings.length, 1);
+    assert.equal(findings[0]?.ruleId, "latchkey-issued");
+    assert.equal(findings[0]?.fingerprint, sha256(token));
+    assert.equal(findings[0]?.credentialId, "cred_1");
+    assert.equal(findings[0]?.sessionId, "sess-1");
+    assert.equal(findings[0]?.encoding, "raw");
+  });
+
+  test("the most specific rule wins when generic rules overlap", async () => {
+    const rng = new Rng(6);
+    const token = tokens.githubClassic(rng);
+    const document = tokens.serviceAccount(rng);
+    const { findings } = await createScanner().scan(`GITHUB_TOKEN=${token}\n${document}\n`);
+    assert.deepEqual(
+      findings.map((f) => f.ruleId),
+      ["github-token", "google-service-account"],
+    );
+  });
+
+  test("AWS key ids say whether they belong to a configured account", async () => {
+    const rng = new Rng(7);
+    const ours = tokens.awsKeyId(rng, "ASIA", "123456789012");
+    const theirs = tokens.awsKeyId(rng, "AKIA", "210987654321");
+    const scanner = createScanner({ awsAccounts: ["123456789012"] });
+    const { findings } = await scanner.scan(`${ours}\n${theirs}\n`);
+    assert.deepEqual(
+      findings.map((f) => [f.awsAccountId, f.accountKnown, f.severity]),
+      [
+        ["123456789012", true, "high"],
+        ["210987654321", false, "medium"],
+      ],
+    );
+    assert.throws(() => createScanner({ awsAccounts: ["12345"] }), TypeError);
+  });
+
+  test("secrets shorter than the anchor window are matched whole", async () => {
+    const secret = "s3cr3t-Xy9!";
+    const scanner = createScanner({ matchers: buildMatchers(secret, ref), rules: [] });
+    const { findings } = await scanner.scan(streamed(chunksOf(Buffer.from(`a=${secret};b=${secret}`), 2)));
+    assert.deepEqual(
+      findings.map((f) => [f.offset, f.length]),
+      [
+        [2, secret.length],
+        [secret.length + 5, secret.length],
+      ],
+    );
+  });
+
+  test("redaction replaces each secret by its marker, across chunk boundaries", async () => {
+    const rng = new Rng(8);
+    const issued = tokens.jwt(rng, { alg: "ES256", typ: "at+jwt" });
+    const token = tokens.githubClassic(rng);
+    const text = `a ${issued} b\nc ${token} d\n${Buffer.from(`xyz${issued}`).toString("base64")}\nend`;
+    const scanner = createScanner({ matchers: buildMatchers(issued, ref) });
+    for (const size of [1, 5, 64, 100_000]) {
+      const sink = new Sink();
+      const { findings } = await scanner.scan(streamed(chunksOf(Buffer.from(text), size)), {
+        redactTo: sink,
+      });
+      assert.equal(findings.length, 3);
+      const out = sink.text();
+      const issuedFp = sha256(issued).slice(0, 8);
+      assert.ok(out.startsWith(`a [REDACTED:latchkey-issued:${issuedFp}] b\nc [REDACTED:github-token:`), out);
+      assert.ok(out.includes(`[REDACTED:github-token:${sha256(token).slice(0, 8)}] d\n`));
+      assert.ok(out.endsWith("\nend"));
+      assert.ok(!out.includes(issued) && !out.includes(token));
+    }
+  });
+
+  test("memory stays bounded: redacted output follows the input closely on a long single line", async () => {
+    const sink = new Sink();
+    const scanner = createScanner({ matchers: buildMatchers(tokens.awsSessionToken(new Rng(9)), ref) });
+    const total = 64 * 1024 * 1024;
+    const block = Buffer.alloc(1024 * 1024, "a");
+    let maxLag = 0;
+    async function* source() {
+      for (let sent = 0; sent < total; sent += block.length) {
+        maxLag = Math.max(maxLag, sent - sink.written);
+        yield block;
+      }
+    }
+    const { bytes } = await scanner.scan(source(), { redactTo: sink });
+    assert.equal(bytes, total);
+    assert.equal(sink.written, total);
+    assert.ok(maxLag < 2 * block.length, `output lagged ${maxLag} bytes behind the input`);
+  });
+
+  test("misuse is a TypeError at construction", () => {
+    assert.throws(
+      () => createScanner({ rules: [defaultRules[0], defaultRules[0]].filter((r) => r !== undefined) }),
+      TypeError,
+    );
+    const bad = {
+      ...(defaultRules[0] as NonNullable<(typeof defaultRules)[0]>),
+      id: "bad",
+      keywords: ["UPPER"],
+    };
+    assert.throws(() => createScanner({ rules: [bad] }), TypeError);
+  });
+});
