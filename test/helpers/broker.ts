@@ -74,6 +74,7 @@ export interface TestBrokerOptions {
   config?: Partial<ConfigInput>;
   listeners?: SessionListener[];
   env?: NodeJS.ProcessEnv;
+  signingAlgorithm?: "ES256" | "RS256";
 }
 
 export async function createTestBroker(options: TestBrokerOptions): Promise<TestBroker> {
@@ -110,7 +111,10 @@ export async function createTestBroker(options: TestBrokerOptions): Promise<Test
     baseDir: process.cwd(),
     dev: false,
     store: options.store,
-    keys: { seal: [{ id: "test", key: randomBytes(32) }], signing: [await generateSigningKey("ES256")] },
+    keys: {
+      seal: [{ id: "test", key: randomBytes(32) }],
+      signing: [await generateSigningKey(options.signingAlgorithm ?? "ES256")],
+    },
     scopes: compileScopes(options.scopes ?? jwtScopes),
     logger: createLogger({ level: "debug", destination: destination as never }),
     ...(options.clock ? { clock: options.clock } : {}),
