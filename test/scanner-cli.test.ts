@@ -8,8 +8,11 @@ import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { runScanCommand } from "../src/scanner/cli.js";
+import { createScanner } from "../src/scanner/engine.js";
+import { fileInput } from "../src/scanner/files.js";
 import { buildMatchers } from "../src/scanner/matchers.js";
-import { Sink } from "./scanner/support.js";
+import { type FileScan, scanInParallel } from "../src/scanner/parallel.js";
+import { key, Sink } from "./scanner/support.js";
 import { Rng, tokens } from "./scanner/tokens.js";
 
 const rng = new Rng(777);
@@ -296,6 +299,66 @@ describe("latchkey scan --session", () => {
     });
     assert.equal(badId.code, 2);
     assert.match(badId.stderr, /is not a session id/);
+  });
+});
+
+describe("scanning files on several threads", () => {
+  const matchers = buildMatchers(issuedToken, {
+    credentialId: "cred_9",
+    sessionId: "sess-9",
+    provider: "github",
+  });
+  let paths: string[];
+
+  before(async () => {
+    paths = [];
+    for (let i = 0; i < 7; i++) {
+      const path = join(dir, `many-${i}.log`);
+      const lines = Array.from({ length: 200 * (i + 1) }, (_, n) => `line ${n} of file ${i}\n`);
+      lines.splice(
+        i * 50,
+        0,
+        `GITHUB_TOKEN=${githubToken}\n`,
+        `issued ${Buffer.from(issuedToken).toString("hex")}\n`,
+      );
+      await writeFile(path, lines.join(""));
+      paths.push(path);
+    }
+  });
+
+  test("findings come back in file order, the same as on one thread", async () => {
+    const scanner = createScanner({ matchers });
+    const expected: string[] = [];
+    for (const path of paths) {
+      for (const finding of (await scanner.scan(fileInput(path).chunks(), { path })).findings) {
+        expected.push(`${finding.path} ${key(finding)}`);
+      }
+    }
+    const scans: FileScan[] = [];
+    await scanInParallel(paths, { matchers, threads: 3 }, (scan) => scans.push(scan));
+    assert.deepEqual(
+      scans.map((scan) => scan.path),
+      paths,
+    );
+    assert.deepEqual(
+      scans.flatMap((scan) => scan.findings.map((finding) => `${finding.path} ${key(finding)}`)),
+      expected,
+    );
+    assert.equal(expected.length, 2 * paths.length);
+  });
+
+  test("a file that cannot be read fails the scan, naming it, on either thread", async () => {
+    const missing = join(dir, "gone.log");
+    // First, it goes to the worker thread; last, the calling thread reads it.
+    for (const order of [
+      [missing, paths[0] as string],
+      [paths[0] as string, missing],
+    ]) {
+      await assert.rejects(
+        scanInParallel(order, { threads: 2 }, () => {}),
+        { code: "ENOENT", path: missing },
+      );
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { ANCHOR_WINDOW, anchorHash } from "../src/scanner/anchor.js";
+import { ANCHOR_WINDOW, anchorHash, LONG_FORM, windowAnchor, wordAnchors } from "../src/scanner/anchor.js";
 import { createScanner } from "../src/scanner/engine.js";
 import type { Finding } from "../src/scanner/finding.js";
 import { buildMatchers, encodedForms, issuedMatcherSchema } from "../src/scanner/matchers.js";
@@ -118,7 +118,7 @@ describe("labelled corpus", () => {
 });
 
 describe("matchers", () => {
-  test("one matcher per distinct form, anchored on the form's last 16 bytes", () => {
+  test("one matcher per distinct form, anchored on the 16-byte windows at the form's end", () => {
     const secret = tokens.githubClassic(new Rng(1), "ghs");
     const matchers = buildMatchers(secret, ref);
     const forms = encodedForms(secret);
@@ -139,7 +139,8 @@ describe("matchers", () => {
       const form = Buffer.from((forms[i] as { text: string }).text);
       assert.equal(matcher.length, form.length);
       assert.equal(matcher.digest, sha256(form));
-      assert.equal(matcher.anchor, anchorHash(form, form.length - ANCHOR_WINDOW));
+      assert.deepEqual(matcher.anchors, wordAnchors(form));
+      assert.equal(matcher.anchors[3], windowAnchor(form, form.length - ANCHOR_WINDOW - 3));
       assert.equal(matcher.fingerprint, sha256(secret));
       assert.equal(matcher.credentialId, "cred_1");
       assert.deepEqual(issuedMatcherSchema.parse(JSON.parse(JSON.stringify(matcher))), matcher);
@@ -186,7 +187,7 @@ describe("matchers", () => {
     const header = { alg: "ES256", typ: "at+jwt", kid: "k1" };
     const a = buildMatchers(tokens.jwt(rng, header), ref)[0];
     const b = buildMatchers(tokens.jwt(rng, header), ref)[0];
-    assert.notEqual(a?.anchor, b?.anchor);
+    assert.notDeepEqual(a?.anchors, b?.anchors);
   });
 
   test("the schema refuses malformed matchers", () => {
@@ -194,8 +195,11 @@ describe("matchers", () => {
     assert.ok(matcher);
     for (const bad of [
       { ...matcher, digest: "XYZ" },
-      { ...matcher, anchor: -1 },
-      { ...matcher, anchor: 2 ** 32 },
+      { ...matcher, anchors: [-1, 0, 0, 0] },
+      { ...matcher, anchors: [2 ** 32, 0, 0, 0] },
+      { ...matcher, anchors: [0] },
+      { ...matcher, length: LONG_FORM - 1 },
+      { ...matcher, anchors: undefined, anchor: 0 },
       { ...matcher, encoding: "rot13" },
       { ...matcher, length: 0 },
       { ...matcher, credentialId: undefined },
@@ -225,8 +229,8 @@ describe("issued secrets at scale", () => {
     const a = await few.scan(input);
     const b = await many.scan(input);
     t.diagnostic(`1,000 secrets: ${JSON.stringify(a.stats)}; 10,000 secrets: ${JSON.stringify(b.stats)}`);
-    // Every byte costs one hash update and one filter probe in a filter of fixed size; what is
-    // left to vary is how often a position gets past it, which must stay negligible.
+    // Every 4 bytes cost one window hash and one probe of a filter of fixed size; what is left to
+    // vary is how often a probe gets past it, which must stay negligible.
     for (const result of [a, b]) {
       assert.equal(result.findings.length, 0);
       assert.ok(result.stats.anchorHits / input.length < 0.01, "the filter passes under 1% of positions");
@@ -312,7 +316,9 @@ describe("engine", () => {
 
   test("secrets shorter than the anchor window are matched whole", async () => {
     const secret = "s3cr3t-Xy9!";
-    const scanner = createScanner({ matchers: buildMatchers(secret, ref), rules: [] });
+    const matchers = buildMatchers(secret, ref);
+    assert.deepEqual(matchers[0]?.anchors, [anchorHash(Buffer.from(secret))]);
+    const scanner = createScanner({ matchers, rules: [] });
     const { findings } = await scanner.scan(streamed(chunksOf(Buffer.from(`a=${secret};b=${secret}`), 2)));
     assert.deepEqual(
       findings.map((f) => [f.offset, f.length]),
@@ -321,6 +327,56 @@ describe("engine", () => {
         [secret.length + 5, secret.length],
       ],
     );
+  });
+
+  test("an issued form is found at every offset modulo 4, ending anywhere, long or short", async () => {
+    // 40 bytes; exactly LONG_FORM, the shortest with word anchors; one byte less, anchored whole.
+    const secrets = [
+      tokens.githubClassic(new Rng(10), "ghs"),
+      `${"Q".repeat(LONG_FORM - 6)}x9!Z_k`,
+      "w".repeat(LONG_FORM - 1),
+    ];
+    for (const secret of secrets) {
+      const scanner = createScanner({ matchers: buildMatchers(secret, ref), rules: [] });
+      for (let offset = 0; offset < 8; offset++) {
+        for (const after of ["", "~", "~~", "~~~", "~~~~~"]) {
+          const text = Buffer.from(`${"y".repeat(offset)}${secret}${after}`);
+          for (const size of [1, 3, text.length]) {
+            const { findings } = await scanner.scan(streamed(chunksOf(text, size)));
+            assert.deepEqual(
+              findings.map((f) => [f.offset, f.length]),
+              [[offset, secret.length]],
+              `${secret.length} bytes at ${offset}, ${after.length} after, chunks of ${size}`,
+            );
+          }
+        }
+      }
+    }
+  });
+
+  test("keywords are found wherever the automaton's two chains meet", async () => {
+    const rng = new Rng(11);
+    // The longest keywords, which take the second chain longest to fall in step, and a token.
+    const line = `${tokens.githubClassic(rng)} Secret_Access_Key private key----- hooks.slack.com/\n`;
+    const body = line.repeat(Math.ceil((3 * 8192) / line.length));
+    const keywords = defaultRules.flatMap((rule) => rule.keywords);
+    const scanner = createScanner();
+    for (let pad = 0; pad < line.length; pad++) {
+      const text = `${"-".repeat(pad)}${body}`;
+      const { findings, stats } = await scanner.scan(text);
+      const lower = text.toLowerCase();
+      let occurrences = 0;
+      for (const keyword of keywords) {
+        for (let at = lower.indexOf(keyword); at !== -1; at = lower.indexOf(keyword, at + 1)) occurrences++;
+      }
+      assert.equal(stats.keywordHits, occurrences, `padding ${pad}`);
+      const tokenAt = Array.from({ length: body.length / line.length }, (_, i) => pad + i * line.length);
+      assert.deepEqual(
+        findings.filter((f) => f.ruleId === "github-token").map((f) => f.offset),
+        tokenAt,
+        `padding ${pad}`,
+      );
+    }
   });
 
   test("redaction replaces each secret by its marker, across chunk boundaries", async () => {

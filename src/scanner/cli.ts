@@ -2,16 +2,19 @@
 // project's CLI and the tests drive it the same way.
 
 import { once } from "node:events";
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { parseFlags, UsageError } from "../cli/args.js";
 import { version } from "../version.js";
 import { fetchMatchers, MatcherFetchError } from "./broker.js";
-import { createScanner, type Scanner } from "./engine.js";
-import { inputFiles } from "./files.js";
+import { createScanner, type ScannerOptions } from "./engine.js";
+import { fileInput, inputFiles } from "./files.js";
 import type { Finding } from "./finding.js";
 import type { IssuedMatcher } from "./matchers.js";
+import { scanInParallel } from "./parallel.js";
 import { formatBytes, formatJson, formatText, summarize } from "./report.js";
+import { defaultRules } from "./rules/index.js";
 import { formatSarif } from "./sarif.js";
 
 export interface ScanIo {
@@ -51,6 +54,12 @@ type Format = (typeof FORMATS)[number];
 const DEFAULT_BROKER = "http://127.0.0.1:8080";
 const PROGRESS_AFTER_MS = 1000;
 const PROGRESS_EVERY_MS = 250;
+/**
+ * Input bytes that justify one more scanning thread. A worker takes about a second of CPU to
+ * start (the TypeScript loader, a copy of the matchers, its own scanner, a cold optimiser), the
+ * time one thread scans 100 MB in: below a few times that, it would slow the scan down.
+ */
+const BYTES_PER_THREAD = 256 * 1024 * 1024;
 
 /** A failure to report on stderr with exit status 2; the message is safe to print. */
 class ScanFailure extends Error {
@@ -74,8 +83,7 @@ export async function runScanCommand(argv: string[], io: ScanIo): Promise<number
       return 0;
     }
     const matchers = plan.session === undefined ? [] : await loadMatchers(plan.session, plan.broker, io.env);
-    const scanner = createScanner({ matchers, awsAccounts: plan.awsAccounts });
-    return await scanAll(scanner, plan, io);
+    return await scanAll({ matchers, awsAccounts: plan.awsAccounts }, plan, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`latchkey ${error.message}\n`);
@@ -147,27 +155,24 @@ async function loadMatchers(
   return fetchMatchers({ broker, sessionId, apiKey });
 }
 
-interface Input {
-  path: string | undefined;
-  chunks: AsyncIterable<Uint8Array | string>;
-}
-
-async function* inputsOf(plan: Plan, io: ScanIo, onSkip: (path: string) => void): AsyncGenerator<Input> {
+/** The files named, directories walked; `-` for standard input stays as it is. */
+async function inputPaths(plan: Plan, onSkip: (path: string) => void): Promise<string[]> {
+  const paths: string[] = [];
   for (const name of plan.inputs) {
     if (name === "-") {
-      yield { path: undefined, chunks: io.stdin };
+      paths.push(name);
       continue;
     }
     try {
-      for await (const file of inputFiles([name], { onSkip }))
-        yield { path: file.path, chunks: file.chunks() };
+      for await (const file of inputFiles([name], { onSkip })) paths.push(file.path);
     } catch (error) {
       throw new ScanFailure(`cannot read ${name}: ${describeError(error)}`);
     }
   }
+  return paths;
 }
 
-async function scanAll(scanner: Scanner, plan: Plan, io: ScanIo): Promise<number> {
+async function scanAll(options: ScannerOptions, plan: Plan, io: ScanIo): Promise<number> {
   const started = performance.now();
   const findings: Finding[] = [];
   const progress = new Progress(io, started, () => findings.length);
@@ -179,14 +184,28 @@ async function scanAll(scanner: Scanner, plan: Plan, io: ScanIo): Promise<number
   let skipped = 0;
   let bytes = 0;
   try {
-    for await (const input of inputsOf(plan, io, () => skipped++)) {
-      const result = await scanner.scan(progress.counting(input.chunks), {
-        ...(input.path === undefined ? {} : { path: input.path }),
-        ...(redactTo === undefined ? {} : { redactTo }),
-        onFinding: (finding) => findings.push(finding),
+    const paths = await inputPaths(plan, () => skipped++);
+    const threads = paths.includes("-") || redactTo !== undefined ? 1 : await threadsFor(paths);
+    if (threads > 1 && paths.length > 1) {
+      await scanInParallel(paths, { ...options, threads }, (scan) => {
+        findings.push(...scan.findings);
+        progress.add(scan.bytes);
+        files++;
+        bytes += scan.bytes;
       });
-      files++;
-      bytes += result.bytes;
+    } else {
+      const scanner = createScanner(options);
+      for (const path of paths) {
+        const stdin = path === "-";
+        const chunks = stdin ? io.stdin : fileInput(path).chunks();
+        const result = await scanner.scan(progress.counting(chunks), {
+          ...(stdin ? {} : { path }),
+          ...(redactTo === undefined ? {} : { redactTo }),
+          onFinding: (finding) => findings.push(finding),
+        });
+        files++;
+        bytes += result.bytes;
+      }
     }
   } finally {
     progress.clear();
@@ -202,10 +221,16 @@ async function scanAll(scanner: Scanner, plan: Plan, io: ScanIo): Promise<number
     plan.format === "json"
       ? formatJson(findings, summary)
       : plan.format === "sarif"
-        ? formatSarif(findings, scanner.rules, version)
+        ? formatSarif(findings, options.rules ?? defaultRules, version)
         : formatText(findings, summary);
   reportTo.write(report);
   return findings.length > 0 ? 1 : 0;
+}
+
+async function threadsFor(paths: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const path of paths) total += (await stat(path)).size;
+  return Math.min(availableParallelism(), 1 + Math.floor(total / BYTES_PER_THREAD));
 }
 
 interface Output {
@@ -252,10 +277,14 @@ class Progress {
 
   async *counting(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array | string> {
     for await (const chunk of chunks) {
-      this.bytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
-      if (this.io.isTTY) this.tick();
+      this.add(typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length);
       yield chunk;
     }
+  }
+
+  add(bytes: number): void {
+    this.bytes += bytes;
+    if (this.io.isTTY) this.tick();
   }
 
   private tick(): void {

@@ -1,8 +1,10 @@
 // The streaming scan. Input arrives in chunks of any size; each is copied, a slice at a time, into
 // a window buffer that keeps just enough of the past (the longest issued form, the widest rule
-// window) for a secret split across chunks to be seen whole. One pass per byte does two things at
-// once: the anchor rolling hash with its filter test (issued secrets) and one step of the keyword
-// automaton (generic rules). Everything else happens only at hits.
+// window) for a secret split across chunks to be seen whole. One pass reads each slice as aligned
+// 32-bit words and does two things with each: hash the 16-byte window ending there and test the
+// anchor filter (issued secrets), and step the keyword automaton through its 4 bytes (generic
+// rules). The hash does not depend on the automaton's state, so the processor works on both at
+// once. Everything else happens only at hits.
 //
 // Findings are held back until nothing still to come can overlap them, then overlapping ones are
 // resolved (issued beats generic, an earlier rule beats a later one) and emitted in input order.
@@ -11,9 +13,9 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { sha256Hex } from "../crypto/hash.js";
-import { ANCHOR_MULTIPLIER, ANCHOR_WINDOW } from "./anchor.js";
+import { ANCHOR_MULTIPLIER, LONG_FORM, WORD_ANCHORS, WORD_MULTIPLIERS } from "./anchor.js";
 import { type Finding, ISSUED_RULE_ID, previewOf, redactionMarker } from "./finding.js";
-import { type IssuedEntry, IssuedIndex } from "./issued.js";
+import { filterMask, type IssuedEntry, IssuedIndex } from "./issued.js";
 import { buildKeywordAutomaton, type KeywordAutomaton, keywordOutputs } from "./keywords.js";
 import type { IssuedMatcher } from "./matchers.js";
 import { defaultRules, type Rule, type RuleContext, type RuleMatch } from "./rules/index.js";
@@ -63,13 +65,25 @@ export interface Scanner {
   scan(source: ScanSource, options?: ScanOptions): Promise<ScanResult>;
 }
 
-const K = ANCHOR_WINDOW;
 const M = ANCHOR_MULTIPLIER;
+const [C0, C1, C2, C3] = WORD_MULTIPLIERS;
+/**
+ * Zero bytes that precede the stream in the window buffer, so that every hash has a full window
+ * behind it: at least a short form's length, and a multiple of 4 so that stream offsets and
+ * buffer indexes agree modulo 4 (the word loop reads aligned words).
+ */
+const LEAD = 4 * Math.ceil(LONG_FORM / 4);
+/**
+ * Bytes the word loop stays behind the last byte received (besides the partial word it cannot
+ * read yet): a form ends up to WORD_ANCHORS - 1 bytes past its window, and is verified only once
+ * it has arrived.
+ */
+const WORD_LAG = WORD_ANCHORS - 1;
 /** Bytes stepped between two looks at hits: small enough to stay in cache. */
 const SLICE = 64 * 1024;
 /** A rule's windows merge while the merged window stays within twice its own size (at least this). */
 const MIN_MERGED_WINDOW = 4096;
-/** Hits noted by the byte loop before it hands them over (pairs of int32). */
+/** Hits noted by the word loop before it hands them over (pairs of int32 per list). */
 const HIT_BATCH = 2048;
 const MAX_SPARE_BUFFERS = 2;
 /** Redacted output is handed out in pieces of at least this size (except at the end). */
@@ -80,6 +94,7 @@ interface Compiled {
   readonly automaton: KeywordAutomaton;
   readonly keywordRule: Int32Array;
   readonly keywordLength: Int32Array;
+  readonly keywordCount: number;
   readonly issued: IssuedIndex;
   readonly context: RuleContext;
   /** Bytes before the end of input that a later hit may still need. */
@@ -128,13 +143,19 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     }
   });
   const issued = new IssuedIndex(options.matchers ?? []);
+  if (!LITTLE_ENDIAN)
+    throw new TypeError("the scanner reads input as little-endian words; this host is big-endian");
   const widest = Math.max(0, ...rules.map(mergedWindow));
-  const retain = Math.max(K, issued.maxLength, ...rules.map((rule) => rule.before));
+  const longestKeyword = Math.max(0, ...keywords.map((keyword) => keyword.length));
+  // Measured back from where the word loop has got to: a form still to be found ends at least
+  // there, a keyword still to be found ends there or later.
+  const retain = Math.max(LEAD, issued.maxLength, ...rules.map((rule) => rule.before + longestKeyword));
   const compiled: Compiled = {
     rules,
     automaton: buildKeywordAutomaton(keywords),
     keywordRule: Int32Array.from(keywordRule),
     keywordLength: Int32Array.from(keywords, (keyword) => keyword.length),
+    keywordCount: keywords.length,
     issued,
     context: { awsAccounts },
     retain,
@@ -147,7 +168,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     rules,
     matchers: issued.size,
     async scan(source, scanOptions = {}) {
-      const run = new ScanRun(compiled, scanOptions, spare.pop() ?? Buffer.alloc(compiled.limit + SLICE));
+      const run = new ScanRun(compiled, scanOptions, spare.pop() ?? windowBuffer(compiled.limit + SLICE));
       const { redactTo } = scanOptions;
       const chunks = typeof source === "string" || source instanceof Uint8Array ? [source] : source;
       for await (const chunk of chunks) {
@@ -160,6 +181,13 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       return { findings: run.findings, bytes: run.bytes, stats: run.stats };
     },
   };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** Zeroed, a multiple of 4 bytes, at the start of its own ArrayBuffer: its words are aligned. */
+function windowBuffer(size: number): Buffer {
+  return Buffer.from(new ArrayBuffer(4 * Math.ceil(size / 4)));
 }
 
 function mergedWindow(rule: Rule): number {
@@ -175,9 +203,16 @@ class ScanRun {
   readonly stats: ScanStats = { anchorHits: 0, verifications: 0, keywordHits: 0 };
   private buffer: Buffer;
   private data: Uint8Array;
-  /** Stream offset of data[0]; the stream is preceded by K virtual zero bytes for the hash. */
-  private base = -K;
-  private used = K;
+  /** The same bytes as aligned words: words[j] is data[4j..4j + 4), little-endian. */
+  private words: Int32Array;
+  /** Stream offset of data[0]; the stream is preceded by LEAD virtual zero bytes for the hashes. */
+  private base = -LEAD;
+  private used = LEAD;
+  /**
+   * Stream offset up to which the word loop has run: every window ending there or before has
+   * been probed, every keyword ending there or before found. A multiple of 4.
+   */
+  private scannedTo = 0;
   private readonly shortHashes: Int32Array;
   private readonly loop: ByteLoop;
   private readonly windows: PendingWindow[][];
@@ -198,7 +233,8 @@ class ScanRun {
   ) {
     this.buffer = buffer;
     this.data = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
-    this.data.fill(0, 0, K);
+    this.words = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2);
+    this.data.fill(0, 0, LEAD);
     this.shortHashes = new Int32Array(compiled.issued.short.length);
     this.loop = new ByteLoop(compiled.issued, compiled.automaton);
     this.windows = compiled.rules.map(() => []);
@@ -222,6 +258,10 @@ class ScanRun {
   }
 
   finish(): void {
+    // The last partial word, completed with zeros: no keyword and no verified form includes them.
+    const end = 4 * Math.ceil(this.used / 4);
+    this.data.fill(0, this.used, end);
+    this.scanWords(end);
     this.settle(true);
   }
 
@@ -238,27 +278,37 @@ class ScanRun {
   }
 
   private step(from: number, to: number): void {
+    this.scanWords(to - WORD_LAG);
+    if (this.compiled.issued.short.length > 0) this.stepShortForms(from, to);
+  }
+
+  /** Runs the word loop over the whole words that end at or before data[until]. */
+  private scanWords(until: number): void {
+    const { issued, keywordCount } = this.compiled;
+    if (!issued.hasLong && keywordCount === 0) return;
     const loop = this.loop;
-    const { issued, automaton, keywordRule, keywordLength } = this.compiled;
-    for (let at = from; at < to; ) {
-      at = loop.hashes(this.data, at, to);
+    const stop = until >> 2;
+    for (let at = (this.scannedTo - this.base) >> 2; at < stop; ) {
+      at = issued.hasLong ? loop.words(this.words, at, stop) : loop.keywordWords(this.words, at, stop);
       this.stats.anchorHits += loop.anchorCount / 2;
       for (let k = 0; k < loop.anchorCount; k += 2) {
         const group = issued.find(loop.anchorHits[k + 1] as number);
-        if (group) this.verify(group, (loop.anchorHits[k] as number) + 1);
+        if (group) this.verify(group, 4 * (loop.anchorHits[k] as number) + 4);
+      }
+      this.keywordHits(loop.keywordHits, loop.keywordCount);
+      this.scannedTo = this.base + 4 * at;
+    }
+  }
+
+  private keywordHits(hits: Int32Array, count: number): void {
+    const { automaton, keywordRule, keywordLength } = this.compiled;
+    for (let k = 0; k < count; k += 2) {
+      const end = this.base + (hits[k] as number) + 1;
+      for (const id of keywordOutputs(automaton, hits[k + 1] as number)) {
+        this.stats.keywordHits++;
+        this.addHit(keywordRule[id] as number, end - (keywordLength[id] as number));
       }
     }
-    for (let at = from; at < to; ) {
-      at = loop.keywords(this.data, at, to);
-      for (let k = 0; k < loop.keywordCount; k += 2) {
-        const end = this.base + (loop.keywordHits[k] as number) + 1;
-        for (const id of keywordOutputs(automaton, loop.keywordHits[k + 1] as number)) {
-          this.stats.keywordHits++;
-          this.addHit(keywordRule[id] as number, end - (keywordLength[id] as number));
-        }
-      }
-    }
-    if (issued.short.length > 0) this.stepShortForms(from, to);
   }
 
   /** Forms shorter than the anchor window: one more rolling hash per distinct length (rare). */
@@ -269,7 +319,7 @@ class ScanRun {
       let h = this.shortHashes[index] as number;
       for (let i = from; i < to; i++) {
         h = (Math.imul(h, M) + (data[i] as number) - (outgoing[data[i - length] as number] as number)) | 0;
-        const mask = (1 << (h >>> 1)) | (1 << (h >>> 6)) | (1 << (h >>> 11));
+        const mask = filterMask(h);
         if (((filter[h >>> wordShift] as number) & mask) === mask) {
           this.stats.anchorHits++;
           const group = groups.get(h);
@@ -280,13 +330,15 @@ class ScanRun {
     });
   }
 
-  private verify(group: readonly IssuedEntry[], end: number): void {
+  /** Checks the forms of `group` whose anchored window ends at data[windowEnd]. */
+  private verify(group: readonly IssuedEntry[], windowEnd: number): void {
     for (const entry of group) {
+      const end = windowEnd + entry.tail;
       const start = end - entry.length;
-      if (this.base + start < 0) continue;
+      if (this.base + start < 0 || end > this.used) continue;
       this.stats.verifications++;
       const candidate = this.data.subarray(start, end);
-      if (!createHash("sha256").update(candidate).digest().equals(entry.digest)) continue;
+      if (createHash("sha256").update(candidate).digest("hex") !== entry.matcher.digest) continue;
       const { matcher } = entry;
       const abs = this.base + start;
       this.addCandidate({
@@ -376,10 +428,13 @@ class ScanRun {
   /** After each slice: run rules whose windows are complete, emit what is final, redact up to it. */
   private settle(final: boolean): void {
     const { rules, retain, limit } = this.compiled;
-    let cutoff = final ? Number.POSITIVE_INFINITY : this.bytes - retain;
+    let cutoff = final ? Number.POSITIVE_INFINITY : this.scannedTo - retain;
     rules.forEach((rule, index) => {
       const pending = this.windows[index] as PendingWindow[];
-      while (pending.length > 0 && (final || (pending[0] as PendingWindow).last + rule.after <= this.bytes)) {
+      while (
+        pending.length > 0 &&
+        (final || (pending[0] as PendingWindow).last + rule.after <= this.scannedTo)
+      ) {
         this.evaluate(index, pending.shift() as PendingWindow);
       }
       const next = pending[0];
@@ -451,7 +506,7 @@ class ScanRun {
   private reserve(incoming: number): void {
     if (this.used + incoming <= this.data.length) return;
     const { rules, retain } = this.compiled;
-    let keep = this.bytes - retain;
+    let keep = this.scannedTo - retain;
     rules.forEach((rule, index) => {
       const next = this.windows[index]?.[0];
       if (next !== undefined) keep = Math.min(keep, next.first - rule.before);
@@ -461,6 +516,8 @@ class ScanRun {
       this.copyThrough(keep);
       keep = Math.min(keep, this.written);
     }
+    // Whole words go, so that buffer indexes stay aligned with stream offsets modulo 4.
+    keep = 4 * Math.floor(keep / 4);
     if (keep > this.base) {
       if (keep > this.lineBase.abs) this.lineBase = this.advance(this.lineBase, keep);
       if (this.lastPoint.abs < this.lineBase.abs) this.lastPoint = this.lineBase;
@@ -469,10 +526,11 @@ class ScanRun {
       this.base = keep;
     }
     if (this.used + incoming > this.data.length) {
-      const larger = Buffer.alloc(Math.max(2 * this.data.length, this.used + incoming));
+      const larger = windowBuffer(Math.max(2 * this.data.length, this.used + incoming));
       larger.set(this.data.subarray(0, this.used));
       this.buffer = larger;
       this.data = new Uint8Array(larger.buffer, larger.byteOffset, larger.length);
+      this.words = new Int32Array(larger.buffer, larger.byteOffset, larger.length >> 2);
     }
   }
 
@@ -501,82 +559,130 @@ class ScanRun {
 }
 
 /**
- * The per-byte loops, each alone in its own method so that the optimiser sees nothing but it: the
- * anchor rolling hash with its filter test, and the keyword automaton. Each notes its hits
- * (position and hash or state) for the caller to look at afterwards. Two passes over a slice that
- * is still in cache measured as fast as one fused pass, and each stays simple enough for the
- * optimiser to keep its tables' bases and bounds out of the loop.
+ * The hot loops, alone in their own methods so that the optimiser sees nothing but them. Each
+ * notes its hits (word or byte index, and hash or state) for the caller to look at afterwards,
+ * and stays simple enough for the optimiser to keep its tables' bases and bounds out of the loop.
  */
 class ByteLoop {
   readonly anchorHits = new Int32Array(HIT_BATCH);
   readonly keywordHits = new Int32Array(HIT_BATCH);
   anchorCount = 0;
   keywordCount = 0;
-  private hash = 0;
   private state = 0;
-  private readonly outgoing: Int32Array;
   private readonly filter: Int32Array;
   private readonly wordShift: number;
-  private readonly classes: Uint8Array;
   private readonly delta: Uint16Array;
   private readonly acceptFrom: number;
 
   constructor(issued: IssuedIndex, automaton: KeywordAutomaton) {
-    this.outgoing = issued.outgoing;
     this.filter = issued.filter;
     this.wordShift = issued.wordShift;
-    this.classes = automaton.classes;
     this.delta = automaton.delta;
     this.acceptFrom = automaton.acceptFrom;
   }
 
   /**
-   * The anchor hash over `data[from..to)`; returns where it stopped: `to`, or earlier when the hit
-   * list filled up. Nothing in the loop calls out, so the optimiser can hoist the tables out of it.
+   * Over words[from..to): probes the window ending with each word, and steps the keyword
+   * automaton through its bytes. Returns where it stopped: `to`, or earlier when a hit list
+   * filled up. A window's hash depends on its own four words only, so no iteration waits for the
+   * previous one's hash, and the automaton reads its bytes out of the word already loaded.
    */
-  hashes(data: Uint8Array, from: number, to: number): number {
-    const outgoing = this.outgoing;
+  words(words: Int32Array, from: number, to: number): number {
     const filter = this.filter;
     const wordShift = this.wordShift;
-    const hits = this.anchorHits;
-    let count = 0;
-    let h = this.hash;
-    let i = from;
-    while (i < to && count < HIT_BATCH) {
-      h = (Math.imul(h, M) + (data[i] as number) - (outgoing[data[i - K] as number] as number)) | 0;
-      // filterMask(h), inlined.
-      const mask = (1 << (h >>> 1)) | (1 << (h >>> 6)) | (1 << (h >>> 11));
-      if (((filter[h >>> wordShift] as number) & mask) === mask) {
-        hits[count++] = i;
-        hits[count++] = h;
-      }
-      i++;
-    }
-    this.hash = h;
-    this.anchorCount = count;
-    return i;
-  }
-
-  /** The keyword automaton over `data[from..to)`, in the same way. */
-  keywords(data: Uint8Array, from: number, to: number): number {
-    const classes = this.classes;
     const delta = this.delta;
     const acceptFrom = this.acceptFrom;
-    const hits = this.keywordHits;
-    let count = 0;
+    const anchorHits = this.anchorHits;
+    const keywordHits = this.keywordHits;
+    let anchors = 0;
+    let keywords = 0;
     let s = this.state;
-    let i = from;
-    while (i < to && count < HIT_BATCH) {
-      s = delta[s + (classes[data[i] as number] as number)] as number;
-      if (s >= acceptFrom) {
-        hits[count++] = i;
-        hits[count++] = s;
+    let w = words[from - 3] as number;
+    let w0 = 0;
+    let w1 = w ^ (w >>> 15);
+    w = words[from - 2] as number;
+    let w2 = w ^ (w >>> 15);
+    w = words[from - 1] as number;
+    let w3 = w ^ (w >>> 15);
+    let j = from;
+    while (j < to && anchors < HIT_BATCH && keywords <= HIT_BATCH - 8) {
+      w = words[j] as number;
+      w0 = w1;
+      w1 = w2;
+      w2 = w3;
+      w3 = w ^ (w >>> 15);
+      let h = (Math.imul(w0, C0) + Math.imul(w1, C1) + Math.imul(w2, C2) + Math.imul(w3, C3)) | 0;
+      h ^= h >>> 15;
+      // filterMask(h), inlined.
+      const mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
+      if (((filter[h >>> wordShift] as number) & mask) === mask) {
+        anchorHits[anchors++] = j;
+        anchorHits[anchors++] = h;
       }
-      i++;
+      s = delta[(s << 8) | (w & 0xff)] as number;
+      if (s >= acceptFrom) {
+        keywordHits[keywords++] = 4 * j;
+        keywordHits[keywords++] = s;
+      }
+      s = delta[(s << 8) | ((w >>> 8) & 0xff)] as number;
+      if (s >= acceptFrom) {
+        keywordHits[keywords++] = 4 * j + 1;
+        keywordHits[keywords++] = s;
+      }
+      s = delta[(s << 8) | ((w >>> 16) & 0xff)] as number;
+      if (s >= acceptFrom) {
+        keywordHits[keywords++] = 4 * j + 2;
+        keywordHits[keywords++] = s;
+      }
+      s = delta[(s << 8) | (w >>> 24)] as number;
+      if (s >= acceptFrom) {
+        keywordHits[keywords++] = 4 * j + 3;
+        keywordHits[keywords++] = s;
+      }
+      j++;
     }
     this.state = s;
-    this.keywordCount = count;
-    return i;
+    this.anchorCount = anchors;
+    this.keywordCount = keywords;
+    return j;
+  }
+
+  /** The keyword half of `words`, for a scan with no long forms to look for. */
+  keywordWords(words: Int32Array, from: number, to: number): number {
+    const delta = this.delta;
+    const acceptFrom = this.acceptFrom;
+    const keywordHits = this.keywordHits;
+    let keywords = 0;
+    let s = this.state;
+    let j = from;
+    while (j < to && keywords <= HIT_BATCH - 8) {
+      const w = words[j] as number;
+      s = delta[(s << 8) | (w & 0xff)] as number;
+      if (s >= acceptFrom) {
+        keywordHits[keywords++] = 4 * j;
+        keywordHits[keywords++] = s;
+      }
+      s = delta[(s << 8) | ((w >>> 8) & 0xff)] as number;
+      if (s >= acceptFrom) {
+        keywordHits[keywords++] = 4 * j + 1;
+        keywordHits[keywords++] = s;
+      }
+      s = delta[(s << 8) | ((w >>> 16) & 0xff)] as number;
+      if (s >= acceptFrom) {
+        keywordHits[keywords++] = 4 * j + 2;
+        keywordHits[keywords++] = s;
+      }
+      s = delta[(s << 8) | (w >>> 24)] as number;
+      if (s >= acceptFrom) {
+        keywordHits[keywords++] = 4 * j + 3;
+        keywordHits[keywords++] = s;
+      }
+      j++;
+    }
+    this.state = s;
+    this.anchorCount = 0;
+    this.keywordCount = keywords;
+    return j;
   }
 }
 

@@ -71,21 +71,30 @@ export async function looksBinary(path: string): Promise<boolean> {
   }
 }
 
-function fileInput(path: string): InputFile {
+export function fileInput(path: string): InputFile {
   return {
     path,
-    // One buffer, refilled for each chunk: the scanner copies what it keeps before asking for the
-    // next one, and a scan of many large files then allocates next to nothing.
+    // Two buffers, refilled in turn: the next chunk is read while the scanner works on this one
+    // (a read waits on a thread of the pool, and the scanner would otherwise wait with it), and
+    // the scanner copies what it keeps before asking for the next one, so a scan of many large
+    // files allocates next to nothing.
     async *chunks() {
       const handle = await open(path, "r");
+      const buffers = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
+      let turn = 0;
+      let reading = handle.read(buffers[0] as Buffer, 0, READ_CHUNK, null);
       try {
-        const buffer = Buffer.allocUnsafe(READ_CHUNK);
         for (;;) {
-          const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, null);
+          const { bytesRead } = await reading;
           if (bytesRead === 0) return;
-          yield buffer.subarray(0, bytesRead);
+          const chunk = (buffers[turn] as Buffer).subarray(0, bytesRead);
+          turn ^= 1;
+          reading = handle.read(buffers[turn] as Buffer, 0, READ_CHUNK, null);
+          yield chunk;
         }
       } finally {
+        // A read still under way when the scan stops early must end before the file is closed.
+        await reading.catch(() => undefined);
         await handle.close();
       }
     },

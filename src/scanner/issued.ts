@@ -1,19 +1,20 @@
-// The scanner's view of issued matchers: a blocked Bloom filter that rejects almost every input
-// position with one memory access (the anchor's high bits pick a 32-bit word, two other bits of it
-// must be set there; with 10,000 secrets about 0.3% of positions pass), and behind it an
-// open-addressing table from the full anchor to the matchers that share it. The work per input
-// byte is the same whether 10 or 10,000 secrets are loaded.
+// The scanner's view of issued matchers: a blocked Bloom filter that rejects almost every anchor
+// with one memory access (the anchor's high bits pick a 32-bit word, three of its low bits must be
+// set there; with 10,000 secrets about 1% of probes pass), and behind it an open-addressing table
+// from the full anchor to the matchers that share it. The work per input byte is the same whether
+// 10 or 10,000 secrets are loaded.
 
-import { ANCHOR_WINDOW, outgoingTable } from "./anchor.js";
+import { LONG_FORM, outgoingTable } from "./anchor.js";
 import type { IssuedMatcher } from "./matchers.js";
 
 export interface IssuedEntry {
   readonly matcher: IssuedMatcher;
   readonly length: number;
-  readonly digest: Buffer;
+  /** Bytes between the end of the anchored window and the end of the form. */
+  readonly tail: number;
 }
 
-/** Matchers of forms shorter than ANCHOR_WINDOW, all of one length: anchored on the whole form. */
+/** Matchers of forms shorter than LONG_FORM, all of one length: anchored on the whole form. */
 export interface ShortForms {
   readonly length: number;
   readonly outgoing: Int32Array;
@@ -23,26 +24,27 @@ export interface ShortForms {
 }
 
 /**
- * The two bits `anchor` sets in its filter word: bits 6-10 and 11-15 of the anchor pick them
- * (a shift count is taken modulo 32), while the word comes from the top 16 bits.
+ * The three bits `anchor` sets in its filter word: bits 0-4, 5-9 and 10-14 of the anchor pick
+ * them (a shift count is taken modulo 32), while the word comes from bits 15 and up.
  */
 export function filterMask(anchor: number): number {
-  return (1 << (anchor >>> 1)) | (1 << (anchor >>> 6)) | (1 << (anchor >>> 11));
+  return (1 << anchor) | (1 << (anchor >>> 5)) | (1 << (anchor >>> 10));
 }
 
 /**
- * The filter has 2^16 words (256 KB, within a core's L2 cache) whatever the number of secrets:
- * the same cache footprint, so the same cost per byte, for 10 secrets or 10,000 (about 65,000
- * anchors, 32 bits each). Far beyond that it lets more positions through to the table.
+ * The filter has 2^17 words (512 KB, half a core's L2 cache) whatever the number of secrets: the
+ * same cache footprint, so the same cost per byte, for 10 secrets or 10,000 (about 60,000 long
+ * forms, 4 anchors each). Far beyond that it lets more probes through to the table.
  */
-const WORDS_LOG2 = 16;
+const WORDS_LOG2 = 17;
 const SHORT_WORDS_LOG2 = 10;
 
 export class IssuedIndex {
-  /** `filter[anchor >>> wordShift]` has the bits of filterMask(anchor) set, for every long-form anchor. */
+  /** `filter[anchor >>> wordShift]` has the bits of filterMask(anchor) set, for every word anchor. */
   readonly filter: Int32Array;
   readonly wordShift: number;
-  readonly outgoing = outgoingTable(ANCHOR_WINDOW);
+  /** Whether any form is long enough for word anchors: if not, the word loop is skipped. */
+  readonly hasLong: boolean;
   readonly short: readonly ShortForms[];
   /** Bytes of the longest form: how far back a match can start from where it is recognised. */
   readonly maxLength: number;
@@ -54,35 +56,51 @@ export class IssuedIndex {
 
   constructor(matchers: readonly IssuedMatcher[]) {
     this.size = matchers.length;
-    const long = new Map<number, IssuedEntry[]>();
     const short = new Map<number, Map<number, IssuedEntry[]>>();
     let maxLength = 0;
+    let anchors = 0;
     for (const matcher of matchers) {
-      const entry = { matcher, length: matcher.length, digest: Buffer.from(matcher.digest, "hex") };
-      const anchor = matcher.anchor | 0;
-      const byAnchor = matcher.length >= ANCHOR_WINDOW ? long : mapAt(short, matcher.length);
-      const group = byAnchor.get(anchor);
-      if (group) group.push(entry);
-      else byAnchor.set(anchor, [entry]);
       maxLength = Math.max(maxLength, matcher.length);
+      if (matcher.length >= LONG_FORM) anchors += matcher.anchors.length;
     }
     this.maxLength = maxLength;
+    this.hasLong = anchors > 0;
 
-    const wordsLog2 = long.size === 0 ? 1 : WORDS_LOG2;
+    const wordsLog2 = this.hasLong ? WORDS_LOG2 : 1;
     this.wordShift = 32 - wordsLog2;
     this.filter = new Int32Array(2 ** wordsLog2);
 
-    const slotsLog2 = Math.max(4, Math.ceil(Math.log2(long.size * 2 + 1)));
+    // Filled straight from the matchers, without a Map in between: with 10,000 secrets this is
+    // 250,000 anchors, and the scanner is built at every `latchkey scan` and in every worker.
+    const slotsLog2 = Math.max(4, Math.ceil(Math.log2(anchors * 2 + 1)));
     this.slotShift = 32 - slotsLog2;
     this.table = new Int32Array(2 * 2 ** slotsLog2);
     const mask = 2 ** slotsLog2 - 1;
-    for (const [anchor, group] of long) {
-      addToFilter(this.filter, anchor, this.wordShift);
-      this.groups.push(group);
-      let slot = Math.imul(anchor, 0x85ebca6b) >>> this.slotShift;
-      while (this.table[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      this.table[2 * slot] = anchor;
-      this.table[2 * slot + 1] = this.groups.length;
+    for (const matcher of matchers) {
+      if (matcher.length < LONG_FORM) {
+        const groups = mapAt(short, matcher.length);
+        const anchor = (matcher.anchors[0] as number) | 0;
+        const entry = { matcher, length: matcher.length, tail: 0 };
+        const group = groups.get(anchor);
+        if (group) group.push(entry);
+        else groups.set(anchor, [entry]);
+        continue;
+      }
+      matcher.anchors.forEach((unsigned, tail) => {
+        const anchor = unsigned | 0;
+        const entry = { matcher, length: matcher.length, tail };
+        let slot = Math.imul(anchor, 0x85ebca6b) >>> this.slotShift;
+        for (; this.table[2 * slot + 1] !== 0; slot = (slot + 1) & mask) {
+          if (this.table[2 * slot] === anchor) {
+            this.groups[(this.table[2 * slot + 1] as number) - 1]?.push(entry);
+            return;
+          }
+        }
+        addToFilter(this.filter, anchor, this.wordShift);
+        this.groups.push([entry]);
+        this.table[2 * slot] = anchor;
+        this.table[2 * slot + 1] = this.groups.length;
+      });
     }
 
     this.short = [...short].map(([length, groups]) => {
@@ -92,7 +110,7 @@ export class IssuedIndex {
     });
   }
 
-  /** The long-form matchers whose anchor is `anchor` (as a signed 32-bit integer). */
+  /** The long-form entries whose word anchor is `anchor` (as a signed 32-bit integer). */
   find(anchor: number): readonly IssuedEntry[] | undefined {
     const table = this.table;
     const mask = table.length / 2 - 1;

@@ -1,17 +1,14 @@
 // Aho-Corasick over all rules' keywords, compiled into a DFA the scanner steps once per byte.
-// Bytes are folded to lowercase and mapped to a small alphabet (the characters keywords use, plus
-// one class for everything else), so the transition table stays a few kilobytes. States are
-// numbered so that every state that ends a keyword comes last: "is this a hit" is one comparison.
+// It is built over a small alphabet (bytes folded to lowercase, the characters keywords use, plus
+// one class for everything else), then laid out with a row of 256 entries per state, so that a
+// step is one table read indexed by state and byte: the read the next step waits for is the only
+// one on that path. Most steps stay among a few shallow states, whose rows stay in the L1 cache.
+// States are numbered so that every state that ends a keyword comes last: "is this a hit" is one
+// comparison.
 
 export interface KeywordAutomaton {
-  /** Byte → alphabet class. */
-  readonly classes: Uint8Array;
-  /**
-   * `delta[state + class]` is the next state; states are premultiplied by `width`. 16 bits wide,
-   * so that the table (30 KB for the built-in rules) shares the L1 cache with the anchor filter.
-   */
+  /** `delta[state << 8 | byte]` is the next state. */
   readonly delta: Uint16Array;
-  readonly width: number;
   /** States at or above this one end at least one keyword. */
   readonly acceptFrom: number;
   /** The ids of the keywords that end in `state` (a state at or above acceptFrom). */
@@ -19,7 +16,7 @@ export interface KeywordAutomaton {
 }
 
 export function keywordOutputs(automaton: KeywordAutomaton, state: number): readonly number[] {
-  return automaton.outputs[(state - automaton.acceptFrom) / automaton.width] ?? [];
+  return automaton.outputs[state - automaton.acceptFrom] ?? [];
 }
 
 export function buildKeywordAutomaton(keywords: readonly string[]): KeywordAutomaton {
@@ -89,25 +86,24 @@ export function buildKeywordAutomaton(keywords: readonly string[]): KeywordAutom
   order.forEach((old, index) => {
     renamed[old] = index;
   });
-  if (count * width > 0xffff) {
+  if (count > 0xffff) {
     throw new TypeError(
       `${keywords.length} keywords make ${count} automaton states, more than 16-bit states allow`,
     );
   }
-  const delta = new Uint16Array(count * width);
+  const delta = new Uint16Array(count * 256);
   for (let old = 0; old < count; old++) {
-    for (let cls = 0; cls < width; cls++) {
-      delta[(renamed[old] as number) * width + cls] =
-        (renamed[rows[old * width + cls] as number] as number) * width;
+    for (let byte = 0; byte < 256; byte++) {
+      delta[((renamed[old] as number) << 8) | byte] = renamed[
+        rows[old * width + (classes[byte] as number)] as number
+      ] as number;
     }
   }
   const firstAccepting = order.findIndex(accepting);
-  const acceptIndex = firstAccepting < 0 ? count : firstAccepting;
+  const acceptFrom = firstAccepting < 0 ? count : firstAccepting;
   return {
-    classes,
     delta,
-    width,
-    acceptFrom: acceptIndex * width,
-    outputs: order.slice(acceptIndex).map((old) => ends[old] ?? []),
+    acceptFrom,
+    outputs: order.slice(acceptFrom).map((old) => ends[old] ?? []),
   };
 }

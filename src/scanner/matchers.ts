@@ -2,16 +2,17 @@
 // computed once at issuance, stored beside the credential's metadata, kept after the secret itself
 // is deleted (so a recently revoked secret is still recognised), and served to `latchkey scan`.
 //
-// A matcher describes one encoded form of the secret: its length, the anchor (rolling hash, see
-// anchor.ts) of its last ANCHOR_WINDOW bytes, and the SHA-256 of the whole form. The end of the
-// form is the anchor window because it is the high-entropy part of every format we issue (a JWT
-// starts with the constant `eyJhbGciOi…`, a GitHub token with `ghs_`, an AWS session token with
-// `IQoJb3JpZ2lu…`). Forms shorter than the window are anchored on the whole form. An anchor gives
-// away 32 bits about its window; recovering the secret still means inverting SHA-256 of all of it.
+// A matcher describes one encoded form of the secret: its length, its anchors (hashes of windows
+// at the form's end, see anchor.ts) and the SHA-256 of the whole form. The end of the form is
+// anchored because it is the high-entropy part of every format we issue (a JWT starts with the
+// constant `eyJhbGciOi…`, a GitHub token with `ghs_`, an AWS session token with `IQoJb3JpZ2lu…`).
+// A form of LONG_FORM bytes or more has WORD_ANCHORS anchors, of 16-byte windows; a shorter one has
+// a single anchor of the whole form. Each anchor gives away 32 bits about its window; recovering
+// the secret still means inverting SHA-256 of all of it.
 
 import { z } from "zod";
 import { sha256Hex } from "../crypto/hash.js";
-import { ANCHOR_WINDOW, anchorHash } from "./anchor.js";
+import { anchorHash, LONG_FORM, WORD_ANCHORS, wordAnchors } from "./anchor.js";
 
 export type SecretEncoding = "raw" | "base64" | "base64url" | "hex" | "url" | "json";
 
@@ -37,8 +38,12 @@ export interface IssuedMatcher {
   variant: number;
   /** Bytes of the encoded form. */
   length: number;
-  /** anchorHash of the form's last min(ANCHOR_WINDOW, length) bytes (see anchor.ts). */
-  anchor: number;
+  /**
+   * Forms of LONG_FORM bytes or more: element d is the word anchor of the 16-byte window ending d
+   * bytes before the form's end (wordAnchors). Shorter forms: one element, the anchorHash of the
+   * whole form. See anchor.ts.
+   */
+  anchors: number[];
   /** Hex SHA-256 of the encoded form. */
   digest: string;
   /** Hex SHA-256 of the raw secret value (for a single-field credential, its fingerprint). */
@@ -66,17 +71,27 @@ const MIN_DERIVED_FORM = 8;
 
 const hexDigest = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits");
 
-export const issuedMatcherSchema: z.ZodType<IssuedMatcher> = z.object({
-  credentialId: z.string().min(1),
-  sessionId: z.string().min(1),
-  provider: z.string().min(1),
-  encoding: z.enum(secretEncodings),
-  variant: z.number().int().min(0).max(15),
-  length: z.number().int().min(1),
-  anchor: z.number().int().min(0).max(0xffffffff),
-  digest: hexDigest,
-  fingerprint: hexDigest,
-});
+/** Matchers made before word anchors carried a single `anchor`: they are refused, not misread. */
+export const issuedMatcherSchema: z.ZodType<IssuedMatcher> = z
+  .object({
+    credentialId: z.string().min(1),
+    sessionId: z.string().min(1),
+    provider: z.string().min(1),
+    encoding: z.enum(secretEncodings),
+    variant: z.number().int().min(0).max(15),
+    length: z.number().int().min(1),
+    anchors: z.array(z.number().int().min(0).max(0xffffffff)),
+    digest: hexDigest,
+    fingerprint: hexDigest,
+  })
+  .refine((m) => m.anchors.length === anchorCount(m.length), {
+    message: `expected ${WORD_ANCHORS} anchors for a form of ${LONG_FORM} bytes or more, else 1`,
+    path: ["anchors"],
+  });
+
+function anchorCount(length: number): number {
+  return length >= LONG_FORM ? WORD_ANCHORS : 1;
+}
 
 /**
  * The characters of base64(prefix ‖ secret) that depend on the secret alone, where the prefix is
@@ -156,7 +171,7 @@ export function buildMatchers(secret: string, ref: MatcherRef): IssuedMatcher[] 
       encoding: form.encoding,
       variant: form.variant,
       length: bytes.length,
-      anchor: anchorHash(bytes, Math.max(0, bytes.length - ANCHOR_WINDOW)),
+      anchors: bytes.length >= LONG_FORM ? wordAnchors(bytes) : [anchorHash(bytes)],
       digest: sha256Hex(bytes),
       fingerprint,
     };
