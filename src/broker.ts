@@ -144,6 +144,7 @@ export function createBroker(options: BrokerOptions): Broker {
     metrics,
     logger,
     scopes: options.scopes,
+    providers,
   });
   const apps = createApp({
     leaks,

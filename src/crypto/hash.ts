@@ -15,11 +15,30 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
+// Random bytes are drawn from the CSPRNG a pool at a time (as Node's own randomUUID does): one
+// system call serves many ids, tokens and IVs. Every byte is handed out once and wiped.
+const POOL_SIZE = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+/** `bytes` fresh random bytes from the CSPRNG pool. */
+export function randomBuffer(bytes: number): Buffer {
+  if (bytes > POOL_SIZE) return randomBytes(bytes);
+  if (poolOffset + bytes > pool.length) {
+    pool = randomBytes(POOL_SIZE);
+    poolOffset = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + bytes));
+  pool.fill(0, poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return out;
+}
+
 /** A random secret of `bytes` bytes, base64url, with a readable prefix so scanners can spot it. */
 export function randomSecret(prefix: string, bytes = 32): string {
-  return `${prefix}${randomBytes(bytes).toString("base64url")}`;
+  return `${prefix}${randomBuffer(bytes).toString("base64url")}`;
 }
 
 export function randomId(prefix: string): string {
-  return `${prefix}_${randomBytes(12).toString("base64url")}`;
+  return `${prefix}_${randomBuffer(12).toString("base64url")}`;
 }

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import { randomBuffer } from "./hash.js";
 
 // Secrets kept in the store are sealed with AES-256-GCM so the store never holds a plaintext
 // secret. The key id travels with the ciphertext so keys can rotate: new seals use the primary
@@ -31,7 +32,7 @@ export function createSealer(keys: readonly SealKey[]): Sealer {
     // Associated data binds a ciphertext to its record (e.g. the credential id), so a sealed
     // value copied onto another record does not open.
     seal(plaintext, associatedData) {
-      const iv = randomBytes(12);
+      const iv = randomBuffer(12);
       const cipher = createCipheriv("aes-256-gcm", primary.key, iv);
       cipher.setAAD(Buffer.from(associatedData));
       const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);

@@ -2,9 +2,11 @@ import type { AuditLog } from "../audit/log.js";
 import type { Clock } from "../clock.js";
 import type { Metrics } from "../http/metrics.js";
 import type { Logger } from "../logging.js";
+import type { ProviderRegistry } from "../providers/registry.js";
 import { createScanner, type Finding, type IssuedMatcher, type ScanSource } from "../scanner/index.js";
 import type { CompiledScope } from "../scopes/load.js";
 import type { Client } from "../sessions/client.js";
+import { credentialMatchers } from "../sessions/matchers.js";
 import { keys } from "../sessions/records.js";
 import type { SessionRepository } from "../sessions/repository.js";
 import type { SessionService } from "../sessions/service.js";
@@ -48,6 +50,7 @@ export function createLeakService(deps: {
   metrics: Metrics;
   logger: Logger;
   scopes: ReadonlyMap<string, CompiledScope>;
+  providers: ProviderRegistry;
 }): LeakService {
   // A credential's matchers never change, so each is read from the store once per process.
   const cache = new Map<string, IssuedMatcher[]>();
@@ -61,12 +64,25 @@ export function createLeakService(deps: {
     ),
   ].filter((account) => /^\d{12}$/.test(account));
 
+  // A credential's matchers never change: stored ones (revoked credentials) or ones derived from
+  // the live secret are read once per process.
   const matchersOf = async (sessionId: string, credentialIds: readonly string[]) => {
     const missing = credentialIds.filter((id) => !cache.has(id));
     if (missing.length > 0) {
-      const loaded = await deps.repo.readMatchers(sessionId, missing);
-      for (const id of missing) cache.set(id, []);
-      for (const matcher of loaded) cache.get(matcher.credentialId)?.push(matcher);
+      const stored = await deps.repo.readMatchers(sessionId, missing);
+      for (const id of missing) {
+        const found = stored.get(id);
+        if (found) {
+          cache.set(id, found);
+          continue;
+        }
+        const credential = await deps.repo.getCredential(sessionId, id);
+        const secret = credential ? await deps.repo.readSecret(credential.record) : undefined;
+        cache.set(
+          id,
+          credential && secret ? credentialMatchers(deps.providers, credential.record, secret) : [],
+        );
+      }
     }
     return credentialIds.flatMap((id) => cache.get(id) ?? []);
   };

@@ -6,7 +6,6 @@ import type { Metrics } from "../http/metrics.js";
 import type { Grant } from "../providers/grants.js";
 import { type ProviderRegistry, providerFor } from "../providers/registry.js";
 import type { ProviderKind } from "../providers/types.js";
-import { buildMatchers, type IssuedMatcher } from "../scanner/matchers.js";
 import type { CredentialRecord, SessionRecord } from "./records.js";
 
 /** A credential with its secret, as served to an agent or written into a sandbox. */
@@ -15,10 +14,8 @@ export interface CredentialWithSecret {
   secret: Record<string, string>;
 }
 
-/** A credential just minted: with how the leak scanner recognises each secret field (no secret in those). */
-export interface MintedCredential extends CredentialWithSecret {
-  matchers: IssuedMatcher[];
-}
+/** A credential just minted. */
+export type MintedCredential = CredentialWithSecret;
 
 export interface MintRequest {
   session: Pick<SessionRecord, "id" | "clientId" | "expiresAt">;
@@ -112,12 +109,7 @@ export function createMinter(deps: {
           audited.catch(() => {});
           request.audits.push(audited);
         } else await audited;
-        const ref = { credentialId, sessionId: session.id, provider: grant.provider };
-        const matchers = (provider.secretFields as readonly string[]).flatMap((field) => {
-          const value = minted.secret[field];
-          return value ? buildMatchers(value, ref) : [];
-        });
-        return { record, secret: minted.secret, matchers };
+        return { record, secret: minted.secret };
       } catch (error) {
         const known = isLatchkeyError(error)
           ? error

@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
 import type { AuditLog } from "../audit/log.js";
 import type { Clock } from "../clock.js";
-import { sha256Hex } from "../crypto/hash.js";
+import { randomBuffer, sha256Hex } from "../crypto/hash.js";
 import { LatchkeyError } from "../errors.js";
 import type { Logger } from "../logging.js";
 import type { Grant } from "../providers/grants.js";
@@ -226,7 +225,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const now = clock.now();
       const maxTtl = Math.min(...scopes.map((s) => s.maxTtlSeconds));
       const ttlSeconds = Math.min(input.ttlSeconds ?? maxTtl, maxTtl);
-      const agentToken = agentTokenFor(input.sessionId, randomBytes(32).toString("base64url"));
+      const agentToken = agentTokenFor(input.sessionId, randomBuffer(32).toString("base64url"));
       const session: SessionRecord = {
         id: input.sessionId,
         clientId: client.id,

@@ -11,7 +11,7 @@ import { formatLoad, type LoadResult, runLoad } from "./load.js";
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 3000);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const serverScript = fileURLToPath(new URL("./session-open-server.ts", import.meta.url));
 

@@ -116,7 +116,7 @@ export async function createTestBroker(options: TestBrokerOptions): Promise<Test
       signing: [await generateSigningKey(options.signingAlgorithm ?? "ES256")],
     },
     scopes: compileScopes(options.scopes ?? jwtScopes),
-    logger: createLogger({ level: "debug", destination: destination as never }),
+    logger: createLogger({ level: config.logLevel, destination: destination as never }),
     ...(options.clock ? { clock: options.clock } : {}),
     version: "test",
     ...(options.listeners ? { listeners: options.listeners } : {}),

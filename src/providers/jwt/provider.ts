@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
+import { randomBuffer } from "../../crypto/hash.js";
 import type { Store } from "../../store/types.js";
 import { asList, widening } from "../narrowing.js";
 import type { Provider } from "../types.js";
@@ -51,7 +51,7 @@ export function createJwtProvider(deps: JwtProviderDeps): Provider<JwtGrant, Jwt
     },
     async mint(grant, context) {
       const key = deps.keys.signer(context.now);
-      const jti = randomBytes(16).toString("base64url");
+      const jti = randomBuffer(16).toString("base64url");
       const issuedAt = Math.floor(context.now / 1000);
       const expiresAt = Math.min(issuedAt + grant.ttlSeconds, Math.floor(context.notAfter / 1000));
       // Registered claims are set last so a grant's extra claims can never override them.
