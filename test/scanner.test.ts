@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { ANCHOR_WINDOW, anchorHash, LONG_FORM, windowAnchor, wordAnchors } from "../src/scanner/anchor.js";
+import {
+  ANCHOR_WINDOW,
+  anchorHash,
+  LONG_FORM,
+  WORD_ANCHORS,
+  windowAnchor,
+  wordAnchors,
+} from "../src/scanner/anchor.js";
 import { createScanner } from "../src/scanner/engine.js";
 import type { Finding } from "../src/scanner/finding.js";
 import { buildMatchers, encodedForms, issuedMatcherSchema } from "../src/scanner/matchers.js";
@@ -140,7 +147,8 @@ describe("matchers", () => {
       assert.equal(matcher.length, form.length);
       assert.equal(matcher.digest, sha256(form));
       assert.deepEqual(matcher.anchors, wordAnchors(form));
-      assert.equal(matcher.anchors[3], windowAnchor(form, form.length - ANCHOR_WINDOW - 3));
+      assert.equal(matcher.anchors.length, WORD_ANCHORS);
+      assert.equal(matcher.anchors[7], windowAnchor(form, form.length - ANCHOR_WINDOW - 7));
       assert.equal(matcher.fingerprint, sha256(secret));
       assert.equal(matcher.credentialId, "cred_1");
       assert.deepEqual(issuedMatcherSchema.parse(JSON.parse(JSON.stringify(matcher))), matcher);
@@ -191,13 +199,17 @@ describe("matchers", () => {
   });
 
   test("the schema refuses malformed matchers", () => {
-    const [matcher] = buildMatchers("some-secret-value-123", ref);
-    assert.ok(matcher);
+    const [matcher] = buildMatchers("some-secret-value-12345678", ref);
+    assert.ok(matcher && matcher.length >= LONG_FORM);
+    const anchors = (first: number) => [first, ...Array<number>(WORD_ANCHORS - 1).fill(0)];
+    assert.equal(issuedMatcherSchema.safeParse({ ...matcher, anchors: anchors(0) }).success, true);
     for (const bad of [
       { ...matcher, digest: "XYZ" },
-      { ...matcher, anchors: [-1, 0, 0, 0] },
-      { ...matcher, anchors: [2 ** 32, 0, 0, 0] },
+      { ...matcher, anchors: anchors(-1) },
+      { ...matcher, anchors: anchors(2 ** 32) },
       { ...matcher, anchors: [0] },
+      // The earlier scheme's 4 anchors per form, probed every 4 bytes: refused, not misread.
+      { ...matcher, anchors: [0, 0, 0, 0] },
       { ...matcher, length: LONG_FORM - 1 },
       { ...matcher, anchors: undefined, anchor: 0 },
       { ...matcher, encoding: "rot13" },
@@ -329,7 +341,7 @@ describe("engine", () => {
     );
   });
 
-  test("an issued form is found at every offset modulo 4, ending anywhere, long or short", async () => {
+  test("an issued form is found at every offset modulo 8, ending anywhere, long or short", async () => {
     // 40 bytes; exactly LONG_FORM, the shortest with word anchors; one byte less, anchored whole.
     const secrets = [
       tokens.githubClassic(new Rng(10), "ghs"),
@@ -338,8 +350,8 @@ describe("engine", () => {
     ];
     for (const secret of secrets) {
       const scanner = createScanner({ matchers: buildMatchers(secret, ref), rules: [] });
-      for (let offset = 0; offset < 8; offset++) {
-        for (const after of ["", "~", "~~", "~~~", "~~~~~"]) {
+      for (let offset = 0; offset < 16; offset++) {
+        for (const after of ["", "~", "~~", "~~~", "~~~~~", "~~~~~~~~~"]) {
           const text = Buffer.from(`${"y".repeat(offset)}${secret}${after}`);
           for (const size of [1, 3, text.length]) {
             const { findings } = await scanner.scan(streamed(chunksOf(text, size)));

@@ -2,19 +2,20 @@
 // bit for bit, so the definitions live in one place.
 //
 // Word anchors, for forms of LONG_FORM bytes or more. The scanner reads its input as aligned
-// little-endian 32-bit words and, at every word, hashes the ANCHOR_WINDOW bytes (4 words) that end
-// there: one hash and one filter probe per 4 input bytes, with no chain from one position to the
-// next for the processor to wait on. A form can sit at any offset modulo 4, so its matcher carries
-// the anchor of each of the 4 windows that can be the last aligned one inside it: those ending
-// 0, 1, 2 and 3 bytes before the form's end (the high-entropy end of every format we issue).
+// little-endian 32-bit words and, once per PROBE_STRIDE bytes, hashes the ANCHOR_WINDOW bytes
+// (4 words) that end there: one hash and one filter probe per 8 input bytes, with no chain from
+// one probe to the next for the processor to wait on. A form can sit at any offset modulo 8, so
+// its matcher carries the anchor of each of the 8 windows that can be the last probed one inside
+// it: those ending 0 to 7 bytes before the form's end (the high-entropy end of every format we
+// issue).
 //
 //   word(x, i)   = x[i] | x[i+1] << 8 | x[i+2] << 16 | x[i+3] << 24
 //   mix(w)       = w ^ (w >>> 15)
 //   h            = Σ_k mix(word(x, s + 4k)) · C_k  (k = 0..3, mod 2^32);  anchor = h ^ (h >>> 15)
 //
-// mix is applied once per word (the scanner keeps the last three mixed words), and it matters:
-// without it the anchor is a linear function of the window's bytes mod 2^32, and the four anchors
-// of a form's overlapping windows could be solved together for its last 19 bytes.
+// mix is applied once per word, and it matters: without it the anchor is a linear function of the
+// window's bytes mod 2^32, and the anchors of a form's overlapping windows could be solved
+// together for its last bytes.
 //
 // Whole-form anchors, for shorter forms: a polynomial rolling hash over the whole form,
 //
@@ -23,14 +24,23 @@
 // which slides one byte for one multiply, one add and one table look-up. Such forms are rare (every
 // credential Latchkey issues is longer), so the scanner pays for this loop only when one is loaded.
 
+/**
+ * Changes with any change to the definitions below: matchers made under another scheme are
+ * refused (issuedMatcherSchema) or not read (stored ones), never probed for and missed.
+ */
+export const ANCHOR_SCHEME = 2;
+
 /** Bytes in a word anchor's window. */
 export const ANCHOR_WINDOW = 16;
 
-/** Forms at least this long get word anchors: each of the 4 windows fits inside. */
-export const LONG_FORM = ANCHOR_WINDOW + 3;
+/** Bytes from one probed window's end to the next: two words. */
+export const PROBE_STRIDE = 8;
 
-/** Word anchors per long form: one per offset of the form's end modulo 4. */
-export const WORD_ANCHORS = 4;
+/** Forms at least this long get word anchors: each of their PROBE_STRIDE windows fits inside. */
+export const LONG_FORM = ANCHOR_WINDOW + PROBE_STRIDE - 1;
+
+/** Word anchors per long form: one per offset of the form's end modulo PROBE_STRIDE. */
+export const WORD_ANCHORS = PROBE_STRIDE;
 
 /** The multiplier of the word at each place of the window, oldest first (odd, unrelated). */
 export const WORD_MULTIPLIERS = [0x9e3779b1 | 0, 0x85ebca77 | 0, 0xc2b2ae3d | 0, 0x27d4eb2f | 0] as const;

@@ -1,10 +1,12 @@
 // The streaming scan. Input arrives in chunks of any size; each is copied, a slice at a time, into
 // a window buffer that keeps just enough of the past (the longest issued form, the widest rule
 // window) for a secret split across chunks to be seen whole. One pass reads each slice as aligned
-// 32-bit words and does two things with each: hash the 16-byte window ending there and test the
-// anchor filter (issued secrets), and step the keyword automaton through its 4 bytes (generic
-// rules). The hash does not depend on the automaton's state, so the processor works on both at
-// once. Everything else happens only at hits.
+// pairs of 32-bit words and does two things with each pair: hash the 16-byte window ending there
+// and test the anchor filter (issued secrets), and step the keyword automaton through its 8 bytes
+// (generic rules). The automaton is the slow half: each step waits for the one before. So the
+// pass walks the two halves of a slice side by side, with one automaton each, and the processor
+// works on both chains (and on the hashes, which wait for nothing) at once. Everything else
+// happens only at hits.
 //
 // Findings are held back until nothing still to come can overlap them, then overlapping ones are
 // resolved (issued beats generic, an earlier rule beats a later one) and emitted in input order.
@@ -13,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { sha256Hex } from "../crypto/hash.js";
-import { ANCHOR_MULTIPLIER, LONG_FORM, WORD_ANCHORS, WORD_MULTIPLIERS } from "./anchor.js";
+import { ANCHOR_MULTIPLIER, LONG_FORM, PROBE_STRIDE, WORD_MULTIPLIERS } from "./anchor.js";
 import { type Finding, ISSUED_RULE_ID, previewOf, redactionMarker } from "./finding.js";
 import { filterMask, type IssuedEntry, IssuedIndex } from "./issued.js";
 import { buildKeywordAutomaton, type KeywordAutomaton, keywordOutputs } from "./keywords.js";
@@ -69,22 +71,25 @@ const M = ANCHOR_MULTIPLIER;
 const [C0, C1, C2, C3] = WORD_MULTIPLIERS;
 /**
  * Zero bytes that precede the stream in the window buffer, so that every hash has a full window
- * behind it: at least a short form's length, and a multiple of 4 so that stream offsets and
- * buffer indexes agree modulo 4 (the word loop reads aligned words).
+ * behind it: at least a short form's length, and a multiple of PROBE_STRIDE so that stream
+ * offsets and buffer indexes agree modulo PROBE_STRIDE (the word loop reads aligned word pairs).
  */
-const LEAD = 4 * Math.ceil(LONG_FORM / 4);
+const LEAD = PROBE_STRIDE * Math.ceil(LONG_FORM / PROBE_STRIDE);
 /**
- * Bytes the word loop stays behind the last byte received (besides the partial word it cannot
- * read yet): a form ends up to WORD_ANCHORS - 1 bytes past its window, and is verified only once
+ * Bytes the word loop stays behind the last byte received (besides the partial pair it cannot
+ * read yet): a form ends up to PROBE_STRIDE - 1 bytes past its window, and is verified only once
  * it has arrived.
  */
-const WORD_LAG = WORD_ANCHORS - 1;
+const WORD_LAG = PROBE_STRIDE - 1;
 /** Bytes stepped between two looks at hits: small enough to stay in cache. */
 const SLICE = 64 * 1024;
 /** A rule's windows merge while the merged window stays within twice its own size (at least this). */
 const MIN_MERGED_WINDOW = 4096;
-/** Hits noted by the word loop before it hands them over (pairs of int32 per list). */
-const HIT_BATCH = 2048;
+/**
+ * Words per call of the word loop: its hit lists have room for a hit at every byte of that many,
+ * so the loop never has to stop early.
+ */
+const CALL_WORDS = 2048;
 const MAX_SPARE_BUFFERS = 2;
 /** Redacted output is handed out in pieces of at least this size (except at the end). */
 const OUTPUT_BATCH = 64 * 1024;
@@ -95,6 +100,7 @@ interface Compiled {
   readonly keywordRule: Int32Array;
   readonly keywordLength: Int32Array;
   readonly keywordCount: number;
+  readonly longestKeyword: number;
   readonly issued: IssuedIndex;
   readonly context: RuleContext;
   /** Bytes before the end of input that a later hit may still need. */
@@ -156,6 +162,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     keywordRule: Int32Array.from(keywordRule),
     keywordLength: Int32Array.from(keywords, (keyword) => keyword.length),
     keywordCount: keywords.length,
+    longestKeyword,
     issued,
     context: { awsAccounts },
     retain,
@@ -185,9 +192,9 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
-/** Zeroed, a multiple of 4 bytes, at the start of its own ArrayBuffer: its words are aligned. */
+/** Zeroed, whole word pairs, at the start of its own ArrayBuffer: its words are aligned. */
 function windowBuffer(size: number): Buffer {
-  return Buffer.from(new ArrayBuffer(4 * Math.ceil(size / 4)));
+  return Buffer.from(new ArrayBuffer(PROBE_STRIDE * Math.ceil(size / PROBE_STRIDE)));
 }
 
 function mergedWindow(rule: Rule): number {
@@ -236,7 +243,7 @@ class ScanRun {
     this.words = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2);
     this.data.fill(0, 0, LEAD);
     this.shortHashes = new Int32Array(compiled.issued.short.length);
-    this.loop = new ByteLoop(compiled.issued, compiled.automaton);
+    this.loop = new ByteLoop(compiled.issued, compiled.automaton, compiled.longestKeyword);
     this.windows = compiled.rules.map(() => []);
     this.redacting = options.redactTo !== undefined;
   }
@@ -258,8 +265,8 @@ class ScanRun {
   }
 
   finish(): void {
-    // The last partial word, completed with zeros: no keyword and no verified form includes them.
-    const end = 4 * Math.ceil(this.used / 4);
+    // The last partial pair, completed with zeros: no keyword and no verified form includes them.
+    const end = PROBE_STRIDE * Math.ceil(this.used / PROBE_STRIDE);
     this.data.fill(0, this.used, end);
     this.scanWords(end);
     this.settle(true);
@@ -282,21 +289,25 @@ class ScanRun {
     if (this.compiled.issued.short.length > 0) this.stepShortForms(from, to);
   }
 
-  /** Runs the word loop over the whole words that end at or before data[until]. */
+  /** Runs the word loop over the whole word pairs that end at or before data[until]. */
   private scanWords(until: number): void {
     const { issued, keywordCount } = this.compiled;
     if (!issued.hasLong && keywordCount === 0) return;
     const loop = this.loop;
-    const stop = until >> 2;
+    const stop = (until >> 3) << 1;
     for (let at = (this.scannedTo - this.base) >> 2; at < stop; ) {
-      at = issued.hasLong ? loop.words(this.words, at, stop) : loop.keywordWords(this.words, at, stop);
+      const next = Math.min(stop, at + CALL_WORDS);
+      loop.run(this.words, at, next);
       this.stats.anchorHits += loop.anchorCount / 2;
       for (let k = 0; k < loop.anchorCount; k += 2) {
         const group = issued.find(loop.anchorHits[k + 1] as number);
-        if (group) this.verify(group, 4 * (loop.anchorHits[k] as number) + 4);
+        if (group) this.verify(group, 4 * (loop.anchorHits[k] as number) + PROBE_STRIDE);
       }
-      this.keywordHits(loop.keywordHits, loop.keywordCount);
-      this.scannedTo = this.base + 4 * at;
+      // The first half's hits all end before the second half's begin: input order is kept.
+      this.keywordHits(loop.firstHalf.hits, loop.firstHalf.count);
+      this.keywordHits(loop.secondHalf.hits, loop.secondHalf.count);
+      this.scannedTo = this.base + 4 * next;
+      at = next;
     }
   }
 
@@ -516,8 +527,8 @@ class ScanRun {
       this.copyThrough(keep);
       keep = Math.min(keep, this.written);
     }
-    // Whole words go, so that buffer indexes stay aligned with stream offsets modulo 4.
-    keep = 4 * Math.floor(keep / 4);
+    // Whole pairs go, so that buffer indexes stay aligned with stream offsets modulo PROBE_STRIDE.
+    keep = PROBE_STRIDE * Math.floor(keep / PROBE_STRIDE);
     if (keep > this.base) {
       if (keep > this.lineBase.abs) this.lineBase = this.advance(this.lineBase, keep);
       if (this.lastPoint.abs < this.lineBase.abs) this.lastPoint = this.lineBase;
@@ -558,132 +569,213 @@ class ScanRun {
   }
 }
 
+/** Keyword hits of one half of a call: byte index and automaton state, side by side. */
+interface HalfHits {
+  readonly hits: Int32Array;
+  count: number;
+}
+
+/** Calls shorter than this many words run as one chain: the second would spend more on warming up. */
+const MIN_SPLIT_WORDS = 256;
+
 /**
- * The hot loops, alone in their own methods so that the optimiser sees nothing but them. Each
- * notes its hits (word or byte index, and hash or state) for the caller to look at afterwards,
- * and stays simple enough for the optimiser to keep its tables' bases and bounds out of the loop.
+ * The hot loop, alone in its own methods so that the optimiser sees nothing but it. It notes its
+ * hits (word or byte index, and hash or state) for the caller to look at afterwards, and stays
+ * simple enough for the optimiser to keep its tables' bases and bounds out of the loop.
  */
 class ByteLoop {
-  readonly anchorHits = new Int32Array(HIT_BATCH);
-  readonly keywordHits = new Int32Array(HIT_BATCH);
+  /** Pairs of (index of the pair's first word, anchor), at most one per pair probed. */
+  readonly anchorHits = new Int32Array(CALL_WORDS + 4);
   anchorCount = 0;
-  keywordCount = 0;
+  readonly firstHalf: HalfHits = { hits: new Int32Array(8 * CALL_WORDS + 16), count: 0 };
+  readonly secondHalf: HalfHits = { hits: new Int32Array(8 * CALL_WORDS + 16), count: 0 };
+  /** The automaton's state at the end of what has been scanned. */
   private state = 0;
+  private readonly probing: boolean;
   private readonly filter: Int32Array;
   private readonly wordShift: number;
   private readonly delta: Uint16Array;
   private readonly acceptFrom: number;
+  /**
+   * Words the second chain reads, from the root, before its half begins: enough for the longest
+   * keyword, so that it reaches the state the first chain would have there (a state stands for
+   * the input's longest suffix that begins a keyword). Even, to keep pairs aligned.
+   */
+  private readonly warmup: number;
 
-  constructor(issued: IssuedIndex, automaton: KeywordAutomaton) {
+  constructor(issued: IssuedIndex, automaton: KeywordAutomaton, longestKeyword: number) {
+    this.probing = issued.hasLong;
     this.filter = issued.filter;
     this.wordShift = issued.wordShift;
     this.delta = automaton.delta;
     this.acceptFrom = automaton.acceptFrom;
+    this.warmup = 2 * Math.ceil(longestKeyword / PROBE_STRIDE);
+  }
+
+  /** Scans words[from..to), whole pairs (`from` and `to` even, to - from at most CALL_WORDS). */
+  run(words: Int32Array, from: number, to: number): void {
+    this.anchorCount = 0;
+    this.firstHalf.count = 0;
+    this.secondHalf.count = 0;
+    if (to - from < MIN_SPLIT_WORDS) {
+      this.state = this.chain(words, from, to, this.state, this.firstHalf);
+      return;
+    }
+    const half = ((to - from) >> 2) << 1;
+    const mid = from + half;
+    const second = this.chain(words, mid - this.warmup, mid, 0, undefined);
+    const last = this.pair(words, from, mid, half, this.state, second);
+    // An odd number of pairs leaves one for the second chain alone.
+    this.state = mid + half < to ? this.chain(words, mid + half, to, last, this.secondHalf) : last;
   }
 
   /**
-   * Over words[from..to): probes the window ending with each word, and steps the keyword
-   * automaton through its bytes. Returns where it stopped: `to`, or earlier when a hit list
-   * filled up. A window's hash depends on its own four words only, so no iteration waits for the
-   * previous one's hash, and the automaton reads its bytes out of the word already loaded.
+   * Two chains at once: pairs words[from..mid) and words[mid..mid + half), the first automaton
+   * starting in state `s`, the second in `t`. Returns the second's final state.
    */
-  words(words: Int32Array, from: number, to: number): number {
+  private pair(words: Int32Array, from: number, mid: number, half: number, s: number, t: number): number {
     const filter = this.filter;
     const wordShift = this.wordShift;
+    const probing = this.probing;
     const delta = this.delta;
     const acceptFrom = this.acceptFrom;
     const anchorHits = this.anchorHits;
-    const keywordHits = this.keywordHits;
+    const first = this.firstHalf.hits;
+    const second = this.secondHalf.hits;
     let anchors = 0;
-    let keywords = 0;
-    let s = this.state;
-    let w = words[from - 3] as number;
-    let w0 = 0;
-    let w1 = w ^ (w >>> 15);
-    w = words[from - 2] as number;
-    let w2 = w ^ (w >>> 15);
-    w = words[from - 1] as number;
-    let w3 = w ^ (w >>> 15);
-    let j = from;
-    while (j < to && anchors < HIT_BATCH && keywords <= HIT_BATCH - 8) {
-      w = words[j] as number;
-      w0 = w1;
-      w1 = w2;
-      w2 = w3;
-      w3 = w ^ (w >>> 15);
-      let h = (Math.imul(w0, C0) + Math.imul(w1, C1) + Math.imul(w2, C2) + Math.imul(w3, C3)) | 0;
-      h ^= h >>> 15;
-      // filterMask(h), inlined.
-      const mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
-      if (((filter[h >>> wordShift] as number) & mask) === mask) {
-        anchorHits[anchors++] = j;
-        anchorHits[anchors++] = h;
+    let nf = 0;
+    let ns = 0;
+    let x = words[from - 2] as number;
+    let p0 = x ^ (x >>> 15);
+    x = words[from - 1] as number;
+    let p1 = x ^ (x >>> 15);
+    x = words[mid - 2] as number;
+    let q0 = x ^ (x >>> 15);
+    x = words[mid - 1] as number;
+    let q1 = x ^ (x >>> 15);
+    for (let j = from; j < mid; j += 2) {
+      const k = j + half;
+      const a = words[j] as number;
+      const b = words[j + 1] as number;
+      const c = words[k] as number;
+      const d = words[k + 1] as number;
+      if (probing) {
+        const ma = a ^ (a >>> 15);
+        const mb = b ^ (b >>> 15);
+        let h = (Math.imul(p0, C0) + Math.imul(p1, C1) + Math.imul(ma, C2) + Math.imul(mb, C3)) | 0;
+        p0 = ma;
+        p1 = mb;
+        h ^= h >>> 15;
+        // filterMask(h), inlined.
+        let mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
+        if (((filter[h >>> wordShift] as number) & mask) === mask) {
+          anchorHits[anchors++] = j;
+          anchorHits[anchors++] = h;
+        }
+        const mc = c ^ (c >>> 15);
+        const md = d ^ (d >>> 15);
+        let g = (Math.imul(q0, C0) + Math.imul(q1, C1) + Math.imul(mc, C2) + Math.imul(md, C3)) | 0;
+        q0 = mc;
+        q1 = md;
+        g ^= g >>> 15;
+        mask = (1 << g) | (1 << (g >>> 5)) | (1 << (g >>> 10));
+        if (((filter[g >>> wordShift] as number) & mask) === mask) {
+          anchorHits[anchors++] = k;
+          anchorHits[anchors++] = g;
+        }
       }
-      s = delta[(s << 8) | (w & 0xff)] as number;
-      if (s >= acceptFrom) {
-        keywordHits[keywords++] = 4 * j;
-        keywordHits[keywords++] = s;
-      }
-      s = delta[(s << 8) | ((w >>> 8) & 0xff)] as number;
-      if (s >= acceptFrom) {
-        keywordHits[keywords++] = 4 * j + 1;
-        keywordHits[keywords++] = s;
-      }
-      s = delta[(s << 8) | ((w >>> 16) & 0xff)] as number;
-      if (s >= acceptFrom) {
-        keywordHits[keywords++] = 4 * j + 2;
-        keywordHits[keywords++] = s;
-      }
-      s = delta[(s << 8) | (w >>> 24)] as number;
-      if (s >= acceptFrom) {
-        keywordHits[keywords++] = 4 * j + 3;
-        keywordHits[keywords++] = s;
-      }
-      j++;
+      const at = 4 * j;
+      const bt = 4 * k;
+      s = delta[(s << 8) | (a & 0xff)] as number;
+      t = delta[(t << 8) | (c & 0xff)] as number;
+      if (s >= acceptFrom) nf = note(first, nf, at, s);
+      if (t >= acceptFrom) ns = note(second, ns, bt, t);
+      s = delta[(s << 8) | ((a >>> 8) & 0xff)] as number;
+      t = delta[(t << 8) | ((c >>> 8) & 0xff)] as number;
+      if (s >= acceptFrom) nf = note(first, nf, at + 1, s);
+      if (t >= acceptFrom) ns = note(second, ns, bt + 1, t);
+      s = delta[(s << 8) | ((a >>> 16) & 0xff)] as number;
+      t = delta[(t << 8) | ((c >>> 16) & 0xff)] as number;
+      if (s >= acceptFrom) nf = note(first, nf, at + 2, s);
+      if (t >= acceptFrom) ns = note(second, ns, bt + 2, t);
+      s = delta[(s << 8) | (a >>> 24)] as number;
+      t = delta[(t << 8) | (c >>> 24)] as number;
+      if (s >= acceptFrom) nf = note(first, nf, at + 3, s);
+      if (t >= acceptFrom) ns = note(second, ns, bt + 3, t);
+      s = delta[(s << 8) | (b & 0xff)] as number;
+      t = delta[(t << 8) | (d & 0xff)] as number;
+      if (s >= acceptFrom) nf = note(first, nf, at + 4, s);
+      if (t >= acceptFrom) ns = note(second, ns, bt + 4, t);
+      s = delta[(s << 8) | ((b >>> 8) & 0xff)] as number;
+      t = delta[(t << 8) | ((d >>> 8) & 0xff)] as number;
+      if (s >= acceptFrom) nf = note(first, nf, at + 5, s);
+      if (t >= acceptFrom) ns = note(second, ns, bt + 5, t);
+      s = delta[(s << 8) | ((b >>> 16) & 0xff)] as number;
+      t = delta[(t << 8) | ((d >>> 16) & 0xff)] as number;
+      if (s >= acceptFrom) nf = note(first, nf, at + 6, s);
+      if (t >= acceptFrom) ns = note(second, ns, bt + 6, t);
+      s = delta[(s << 8) | (b >>> 24)] as number;
+      t = delta[(t << 8) | (d >>> 24)] as number;
+      if (s >= acceptFrom) nf = note(first, nf, at + 7, s);
+      if (t >= acceptFrom) ns = note(second, ns, bt + 7, t);
     }
-    this.state = s;
     this.anchorCount = anchors;
-    this.keywordCount = keywords;
-    return j;
+    this.firstHalf.count = nf;
+    this.secondHalf.count = ns;
+    return t;
   }
 
-  /** The keyword half of `words`, for a scan with no long forms to look for. */
-  keywordWords(words: Int32Array, from: number, to: number): number {
+  /**
+   * One chain over the pairs of words[from..to), from state `s`; returns the final state. Hits go
+   * to `into` (after those already there), or nowhere when warming up.
+   */
+  private chain(words: Int32Array, from: number, to: number, s: number, into: HalfHits | undefined): number {
+    const filter = this.filter;
+    const wordShift = this.wordShift;
+    const probing = this.probing && into !== undefined;
     const delta = this.delta;
     const acceptFrom = this.acceptFrom;
-    const keywordHits = this.keywordHits;
-    let keywords = 0;
-    let s = this.state;
-    let j = from;
-    while (j < to && keywords <= HIT_BATCH - 8) {
-      const w = words[j] as number;
-      s = delta[(s << 8) | (w & 0xff)] as number;
-      if (s >= acceptFrom) {
-        keywordHits[keywords++] = 4 * j;
-        keywordHits[keywords++] = s;
+    const anchorHits = this.anchorHits;
+    const hits = into?.hits;
+    let anchors = this.anchorCount;
+    let n = into?.count ?? 0;
+    let x = words[from - 2] as number;
+    let p0 = x ^ (x >>> 15);
+    x = words[from - 1] as number;
+    let p1 = x ^ (x >>> 15);
+    for (let j = from; j < to; j += 2) {
+      const a = words[j] as number;
+      const b = words[j + 1] as number;
+      if (probing) {
+        const ma = a ^ (a >>> 15);
+        const mb = b ^ (b >>> 15);
+        let h = (Math.imul(p0, C0) + Math.imul(p1, C1) + Math.imul(ma, C2) + Math.imul(mb, C3)) | 0;
+        p0 = ma;
+        p1 = mb;
+        h ^= h >>> 15;
+        const mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
+        if (((filter[h >>> wordShift] as number) & mask) === mask) {
+          anchorHits[anchors++] = j;
+          anchorHits[anchors++] = h;
+        }
       }
-      s = delta[(s << 8) | ((w >>> 8) & 0xff)] as number;
-      if (s >= acceptFrom) {
-        keywordHits[keywords++] = 4 * j + 1;
-        keywordHits[keywords++] = s;
+      for (let byte = 0; byte < 8; byte++) {
+        const word = byte < 4 ? a : b;
+        s = delta[(s << 8) | ((word >>> (8 * (byte & 3))) & 0xff)] as number;
+        if (s >= acceptFrom && hits) n = note(hits, n, 4 * j + byte, s);
       }
-      s = delta[(s << 8) | ((w >>> 16) & 0xff)] as number;
-      if (s >= acceptFrom) {
-        keywordHits[keywords++] = 4 * j + 2;
-        keywordHits[keywords++] = s;
-      }
-      s = delta[(s << 8) | (w >>> 24)] as number;
-      if (s >= acceptFrom) {
-        keywordHits[keywords++] = 4 * j + 3;
-        keywordHits[keywords++] = s;
-      }
-      j++;
     }
-    this.state = s;
-    this.anchorCount = 0;
-    this.keywordCount = keywords;
-    return j;
+    this.anchorCount = anchors;
+    if (into) into.count = n;
+    return s;
   }
+}
+
+/** Records a keyword hit (byte index, state) at `count`; returns the new count. */
+function note(hits: Int32Array, count: number, index: number, state: number): number {
+  hits[count] = index;
+  hits[count + 1] = state;
+  return count + 2;
 }
 
 function codePoints(data: Uint8Array, from: number, to: number): number {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { providerKinds } from "../providers/types.js";
+import { ANCHOR_SCHEME } from "../scanner/anchor.js";
 
 export const sessionIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{1,47}$/;
 
@@ -66,7 +67,10 @@ export const keys = {
   session: (id: string) => `{s:${id}}:session`,
   credential: (sessionId: string, credentialId: string) => `{s:${sessionId}}:cred:${credentialId}`,
   secret: (sessionId: string, credentialId: string) => `{s:${sessionId}}:secret:${credentialId}`,
-  matchers: (sessionId: string, credentialId: string) => `{s:${sessionId}}:matchers:${credentialId}`,
+  // Named by the anchor scheme: matchers stored under another scheme cannot be probed for, so a
+  // broker on a new scheme does not read them (they expire with the window above).
+  matchers: (sessionId: string, credentialId: string) =>
+    `{s:${sessionId}}:matchers:v${ANCHOR_SCHEME}:${credentialId}`,
   expiryIndex: "index:sessions-by-expiry",
   pendingRevocations: "index:pending-revocations",
 } as const;
