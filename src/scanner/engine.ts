@@ -17,7 +17,7 @@ import { once } from "node:events";
 import { sha256Hex } from "../crypto/hash.js";
 import { ANCHOR_MULTIPLIER, LONG_FORM, PROBE_STRIDE, WORD_MULTIPLIERS } from "./anchor.js";
 import { type Finding, ISSUED_RULE_ID, previewOf, redactionMarker } from "./finding.js";
-import { filterMask, type IssuedEntry, IssuedIndex } from "./issued.js";
+import { CONFIRM_MULTIPLIER, filterMask, type IssuedEntry, IssuedIndex } from "./issued.js";
 import { buildKeywordAutomaton, type KeywordAutomaton, keywordOutputs } from "./keywords.js";
 import type { IssuedMatcher } from "./matchers.js";
 import { defaultRules, type Rule, type RuleContext, type RuleMatch } from "./rules/index.js";
@@ -41,7 +41,7 @@ export interface ScanOptions {
 }
 
 export interface ScanStats {
-  /** Positions whose anchor passed the filter. */
+  /** Positions whose anchor passed both filters. */
   anchorHits: number;
   /** SHA-256 computations over candidate bytes. */
   verifications: number;
@@ -584,7 +584,7 @@ const MIN_SPLIT_WORDS = 256;
  * simple enough for the optimiser to keep its tables' bases and bounds out of the loop.
  */
 class ByteLoop {
-  /** Pairs of (index of the pair's first word, anchor), at most one per pair probed. */
+  /** Pairs of (index of the pair's first word, anchor) that passed both filters. */
   readonly anchorHits = new Int32Array(CALL_WORDS + 4);
   anchorCount = 0;
   readonly firstHalf: HalfHits = { hits: new Int32Array(8 * CALL_WORDS + 16), count: 0 };
@@ -594,6 +594,8 @@ class ByteLoop {
   private readonly probing: boolean;
   private readonly filter: Int32Array;
   private readonly wordShift: number;
+  private readonly confirm: Int32Array;
+  private readonly confirmShift: number;
   private readonly delta: Uint16Array;
   private readonly acceptFrom: number;
   /**
@@ -607,6 +609,8 @@ class ByteLoop {
     this.probing = issued.hasLong;
     this.filter = issued.filter;
     this.wordShift = issued.wordShift;
+    this.confirm = issued.confirm;
+    this.confirmShift = issued.confirmShift;
     this.delta = automaton.delta;
     this.acceptFrom = automaton.acceptFrom;
     this.warmup = 2 * Math.ceil(longestKeyword / PROBE_STRIDE);
@@ -636,6 +640,8 @@ class ByteLoop {
   private pair(words: Int32Array, from: number, mid: number, half: number, s: number, t: number): number {
     const filter = this.filter;
     const wordShift = this.wordShift;
+    const confirm = this.confirm;
+    const confirmShift = this.confirmShift;
     const probing = this.probing;
     const delta = this.delta;
     const acceptFrom = this.acceptFrom;
@@ -669,8 +675,14 @@ class ByteLoop {
         // filterMask(h), inlined.
         let mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
         if (((filter[h >>> wordShift] as number) & mask) === mask) {
-          anchorHits[anchors++] = j;
-          anchorHits[anchors++] = h;
+          // The second filter, inlined: its read is out of the cache, and here the processor
+          // overlaps it with the automata instead of waiting for it.
+          const c = Math.imul(h ^ (h >>> 16), CONFIRM_MULTIPLIER);
+          mask = (1 << c) | (1 << (c >>> 5)) | (1 << (c >>> 10));
+          if (((confirm[c >>> confirmShift] as number) & mask) === mask) {
+            anchorHits[anchors++] = j;
+            anchorHits[anchors++] = h;
+          }
         }
         const mc = c ^ (c >>> 15);
         const md = d ^ (d >>> 15);
@@ -680,8 +692,12 @@ class ByteLoop {
         g ^= g >>> 15;
         mask = (1 << g) | (1 << (g >>> 5)) | (1 << (g >>> 10));
         if (((filter[g >>> wordShift] as number) & mask) === mask) {
-          anchorHits[anchors++] = k;
-          anchorHits[anchors++] = g;
+          const c = Math.imul(g ^ (g >>> 16), CONFIRM_MULTIPLIER);
+          mask = (1 << c) | (1 << (c >>> 5)) | (1 << (c >>> 10));
+          if (((confirm[c >>> confirmShift] as number) & mask) === mask) {
+            anchorHits[anchors++] = k;
+            anchorHits[anchors++] = g;
+          }
         }
       }
       const at = 4 * j;
@@ -732,6 +748,8 @@ class ByteLoop {
   private chain(words: Int32Array, from: number, to: number, s: number, into: HalfHits | undefined): number {
     const filter = this.filter;
     const wordShift = this.wordShift;
+    const confirm = this.confirm;
+    const confirmShift = this.confirmShift;
     const probing = this.probing && into !== undefined;
     const delta = this.delta;
     const acceptFrom = this.acceptFrom;
@@ -753,10 +771,14 @@ class ByteLoop {
         p0 = ma;
         p1 = mb;
         h ^= h >>> 15;
-        const mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
+        let mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
         if (((filter[h >>> wordShift] as number) & mask) === mask) {
-          anchorHits[anchors++] = j;
-          anchorHits[anchors++] = h;
+          const c = Math.imul(h ^ (h >>> 16), CONFIRM_MULTIPLIER);
+          mask = (1 << c) | (1 << (c >>> 5)) | (1 << (c >>> 10));
+          if (((confirm[c >>> confirmShift] as number) & mask) === mask) {
+            anchorHits[anchors++] = j;
+            anchorHits[anchors++] = h;
+          }
         }
       }
       for (let byte = 0; byte < 8; byte++) {
