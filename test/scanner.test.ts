@@ -287,6 +287,46 @@ describe("engine", () => {
     }
   });
 
+  test("line and column hold for findings discovered out of input order", async () => {
+    // Issued secrets are recognised at once and in two halves of each stretch of input, generic
+    // ones only when their rule's window closes: the order of discovery is not the input's.
+    const rng = new Rng(12);
+    const issued = Array.from({ length: 6 }, () => tokens.githubClassic(rng, "ghs"));
+    const matchers = issued.flatMap((secret, i) =>
+      buildMatchers(secret, { ...ref, credentialId: `cred_${i}` }),
+    );
+    const lines: string[] = [];
+    // Long enough for the window buffer to move on several times.
+    for (let i = 0; i < 3000; i++) {
+      lines.push(
+        i % 37 === 5
+          ? `é step ${i}: token ${issued[i % issued.length]} sent`
+          : i % 23 === 7
+            ? `STRIPE_KEY=${tokens.stripe(rng)} (ünïcode ${i})`
+            : `line ${i} of ordinary output, nothing to see`,
+      );
+    }
+    const text = lines.join("\n");
+    const expected = (offset: number) => {
+      const before = Buffer.from(text).subarray(0, offset).toString("utf8");
+      const lastLine = before.slice(before.lastIndexOf("\n") + 1);
+      return { line: before.split("\n").length, column: [...lastLine].length + 1 };
+    };
+    const scanner = createScanner({ matchers });
+    for (const size of [7, 4096, text.length]) {
+      const { findings } = await scanner.scan(streamed(chunksOf(Buffer.from(text), size)));
+      assert.ok(findings.some((f) => f.ruleId === "latchkey-issued"));
+      assert.ok(findings.some((f) => f.ruleId !== "latchkey-issued"));
+      for (const finding of findings) {
+        assert.deepEqual(
+          { line: finding.line, column: finding.column },
+          expected(finding.offset),
+          `${finding.ruleId} at ${finding.offset}, chunks of ${size}`,
+        );
+      }
+    }
+  });
+
   test("an issued secret that a generic rule also matches is reported once, as issued", async () => {
     const token = tokens.githubClassic(new Rng(5), "ghs");
     const scanner = createScanner({ matchers: buildMatchers(token, ref) });

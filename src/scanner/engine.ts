@@ -369,13 +369,13 @@ class ScanRun {
     }
   }
 
+  /** Where a candidate is; its line and column are filled in when it is emitted (see emit). */
   private location(abs: number, length: number, bytes: Uint8Array) {
-    const point = this.pointAt(abs);
     return {
       ...(this.options.path === undefined ? {} : { path: this.options.path }),
       offset: abs,
-      line: point.line + 1,
-      column: point.column + 1,
+      line: 0,
+      column: 0,
       length,
       preview: previewOf(bytes),
     };
@@ -499,6 +499,12 @@ class ScanRun {
   }
 
   private emit(candidate: Candidate): void {
+    // Counted here, in input order, and not when the candidate was found: candidates come out of
+    // order (two halves of a slice at once, rules after their windows close), and counting lines
+    // back from an earlier point costs a pass over the whole window buffer.
+    const point = this.pointAt(candidate.start);
+    candidate.finding.line = point.line + 1;
+    candidate.finding.column = point.column + 1;
     this.findings.push(candidate.finding);
     this.options.onFinding?.(candidate.finding);
     if (!this.redacting || candidate.end <= this.written) return;
