@@ -347,6 +347,30 @@ describe("scanning files on several threads", () => {
     assert.equal(expected.length, 2 * paths.length);
   });
 
+  test("read buffers serve file after file without one file's bytes showing in the next", async () => {
+    // Over a megabyte, so the token lands past the first read; then short files, read into the
+    // same buffers, whose bytes must end where each file ends.
+    await mkdir(join(dir, "reuse"));
+    const long = join(dir, "reuse", "long.log");
+    await writeFile(long, `${"x".repeat(1024 * 1024 + 100)}\nGITHUB_TOKEN=${githubToken}\n`);
+    const short = join(dir, "reuse", "short.log");
+    await writeFile(short, "short and clean\n");
+    const scanner = createScanner();
+    for (const [path, bytes, found] of [
+      [long, 1024 * 1024 + 115 + githubToken.length, 1],
+      [short, 16, 0],
+      [long, 1024 * 1024 + 115 + githubToken.length, 1],
+      [short, 16, 0],
+    ] as const) {
+      let read = 0;
+      for await (const chunk of fileInput(path).chunks()) read += chunk.length;
+      assert.equal(read, bytes, path);
+      const result = await scanner.scan(fileInput(path).chunks(), { path });
+      assert.equal(result.bytes, bytes, path);
+      assert.equal(result.findings.length, found, path);
+    }
+  });
+
   test("a file that cannot be read fails the scan, naming it, on either thread", async () => {
     const missing = join(dir, "gone.log");
     // First, it goes to the worker thread; last, the calling thread reads it.
