@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { runScanCommand } from "../src/scanner/cli.js";
 import { createScanner } from "../src/scanner/engine.js";
-import { fileInput } from "../src/scanner/files.js";
+import { fileInput, readAhead } from "../src/scanner/files.js";
 import { buildMatchers } from "../src/scanner/matchers.js";
 import { type FileScan, scanInParallel } from "../src/scanner/parallel.js";
 import { key, Sink } from "./scanner/support.js";
@@ -369,6 +369,38 @@ describe("scanning files on several threads", () => {
       assert.equal(result.bytes, bytes, path);
       assert.equal(result.findings.length, found, path);
     }
+  });
+
+  test("reading ahead: files in order, whole; a missing one fails when reached; nothing left open", async () => {
+    const openFiles = async () => (await readdir("/proc/self/fd")).length;
+    const collect = async (file: { chunks(): AsyncIterable<Uint8Array> }) => {
+      const parts: Buffer[] = [];
+      for await (const chunk of file.chunks()) parts.push(Buffer.from(chunk));
+      return Buffer.concat(parts).toString("utf8");
+    };
+    const before = await openFiles();
+    const read: string[] = [];
+    for await (const file of readAhead(paths)) read.push(await collect(file));
+    assert.deepEqual(read, await Promise.all(paths.map((path) => readFile(path, "utf8"))));
+
+    const missing = join(dir, "not-there.log");
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const file of readAhead([paths[0] as string, missing, paths[1] as string])) {
+          seen.push(file.path);
+          await collect(file);
+        }
+      })(),
+      { code: "ENOENT", path: missing },
+    );
+    assert.deepEqual(seen, [paths[0], missing]);
+
+    // Stopping early, or passing over a file without reading it, closes what was opened ahead.
+    for await (const file of readAhead(paths)) {
+      if (file.path === paths[1]) break;
+    }
+    assert.equal(await openFiles(), before);
   });
 
   test("a file that cannot be read fails the scan, naming it, on either thread", async () => {

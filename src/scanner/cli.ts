@@ -9,7 +9,7 @@ import { parseFlags, UsageError } from "../cli/args.js";
 import { version } from "../version.js";
 import { fetchMatchers, MatcherFetchError } from "./broker.js";
 import { createScanner, type ScannerOptions } from "./engine.js";
-import { fileInput, inputFiles } from "./files.js";
+import { inputFiles, readAhead } from "./files.js";
 import type { Finding } from "./finding.js";
 import type { IssuedMatcher } from "./matchers.js";
 import { scanInParallel } from "./parallel.js";
@@ -180,7 +180,7 @@ async function scanAll(options: ScannerOptions, plan: Plan, io: ScanIo): Promise
     plan.redact === undefined || plan.redact === "-" ? undefined : await openOutput(plan.redact);
   const redactTo = plan.redact === "-" ? io.stdout : redactFile?.stream;
   const reportTo = plan.redact === "-" ? io.stderr : io.stdout;
-  let files = 0;
+  let scanned = 0;
   let skipped = 0;
   let bytes = 0;
   try {
@@ -190,21 +190,27 @@ async function scanAll(options: ScannerOptions, plan: Plan, io: ScanIo): Promise
       await scanInParallel(paths, { ...options, threads }, (scan) => {
         findings.push(...scan.findings);
         progress.add(scan.bytes);
-        files++;
+        scanned++;
         bytes += scan.bytes;
       });
     } else {
       const scanner = createScanner(options);
-      for (const path of paths) {
-        const stdin = path === "-";
-        const chunks = stdin ? io.stdin : fileInput(path).chunks();
-        const result = await scanner.scan(progress.counting(chunks), {
-          ...(stdin ? {} : { path }),
-          ...(redactTo === undefined ? {} : { redactTo }),
-          onFinding: (finding) => findings.push(finding),
-        });
-        files++;
-        bytes += result.bytes;
+      const files = readAhead(paths.filter((path) => path !== "-"));
+      try {
+        for (const path of paths) {
+          const stdin = path === "-";
+          const file = stdin ? undefined : (await files.next()).value;
+          const chunks = file === undefined ? io.stdin : file.chunks();
+          const result = await scanner.scan(progress.counting(chunks), {
+            ...(stdin ? {} : { path }),
+            ...(redactTo === undefined ? {} : { redactTo }),
+            onFinding: (finding) => findings.push(finding),
+          });
+          scanned++;
+          bytes += result.bytes;
+        }
+      } finally {
+        await files.return(undefined);
       }
     }
   } finally {
@@ -212,7 +218,7 @@ async function scanAll(options: ScannerOptions, plan: Plan, io: ScanIo): Promise
     await redactFile?.close();
   }
   const summary = summarize(findings, {
-    files,
+    files: scanned,
     skipped,
     bytes,
     durationMs: Math.round(performance.now() - started),

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createScanner, type Scanner } from "../../src/scanner/engine.js";
-import { inputFiles } from "../../src/scanner/files.js";
+import { inputFiles, readAhead } from "../../src/scanner/files.js";
 import { buildMatchers, encodedForms, type IssuedMatcher } from "../../src/scanner/matchers.js";
 import { scanInParallel } from "../../src/scanner/parallel.js";
 import { fillerLine } from "../scanner/corpus.js";
@@ -104,10 +104,13 @@ async function buildCorpus(
   return { bytes, planted };
 }
 
+/** As `latchkey scan DIR` does on one thread: the walk first, then each file with the next read ahead. */
 async function scanDirectory(scanner: Scanner, dir: string): Promise<{ findings: number; issued: number }> {
   let findings = 0;
   let issued = 0;
-  for await (const file of inputFiles([dir])) {
+  const paths: string[] = [];
+  for await (const file of inputFiles([dir])) paths.push(file.path);
+  for await (const file of readAhead(paths)) {
     const result = await scanner.scan(file.chunks(), { path: file.path });
     findings += result.findings.length;
     issued += result.findings.filter((f) => f.ruleId === "latchkey-issued").length;
