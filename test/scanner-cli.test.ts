@@ -400,6 +400,10 @@ describe("scanning files on several threads", () => {
     for await (const file of readAhead(paths)) {
       if (file.path === paths[1]) break;
     }
+    for await (const file of readAhead(paths.slice(0, 1))) {
+      await collect(file);
+      assert.throws(() => file.chunks(), /can be read once/);
+    }
     assert.equal(await openFiles(), before);
   });
 

@@ -105,6 +105,8 @@ export async function* readAhead(paths: readonly string[]): AsyncGenerator<Input
         yield {
           path: paths[i] as string,
           chunks: () => {
+            // The first chunk is read once, into a buffer that goes back to the pool after.
+            if (taken) throw new Error(`readAhead: the chunks of ${paths[i]} can be read once`);
             taken = true;
             return chunksFrom(current);
           },
