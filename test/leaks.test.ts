@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { keys } from "../src/sessions/records.js";
 import type { Store } from "../src/store/types.js";
 import { bearer, createTestBroker, type TestBroker } from "./helpers/broker.js";
 import { runCli } from "./helpers/cli.js";
@@ -117,6 +118,29 @@ for (const factory of storeFactories()) {
       assert.deepEqual(response.json().revoked, [
         { credentialId: response.json().findings[0].credentialId, sessionId: "leaky", state: "revoked" },
       ]);
+    });
+
+    test("a credential whose secret has expired out of the store is still recognised", async () => {
+      const opened = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions",
+        headers: bearer(broker.keys.orchA),
+        payload: { sessionId: "lapsed", scopes: ["build"] },
+      });
+      const [credential] = opened.json().credentials;
+      // What the secret's store expiry does at the credential's expiresAt, without waiting for it.
+      await store.commit([], [{ op: "delete", key: keys.secret("lapsed", credential.id) }]);
+      const response = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions/quiet/scan",
+        headers: { ...bearer(broker.keys.orchA), "content-type": "text/plain" },
+        payload: `old log: ${credential.secret.token}`,
+      });
+      assert.equal(response.statusCode, 200, response.body);
+      const [finding] = response.json().findings;
+      assert.equal(finding?.ruleId, "latchkey-issued");
+      assert.equal(finding?.credentialId, credential.id);
+      assert.equal(finding?.sessionId, "lapsed");
     });
 
     test("only the owner may scan; auditors may read matchers; no matcher holds a secret", async () => {

@@ -52,7 +52,6 @@ export function createLeakService(deps: {
   scopes: ReadonlyMap<string, CompiledScope>;
   providers: ProviderRegistry;
 }): LeakService {
-  // A credential's matchers never change, so each is read from the store once per process.
   const cache = new Map<string, IssuedMatcher[]>();
   const awsAccounts = [
     ...new Set(
@@ -64,8 +63,9 @@ export function createLeakService(deps: {
     ),
   ].filter((account) => /^\d{12}$/.test(account));
 
-  // A credential's matchers never change: stored ones (revoked credentials) or ones derived from
-  // the live secret are read once per process.
+  // A credential's matchers never change, so each is read once per process: those stored at
+  // issuance, or, for a credential issued before matchers were stored under the current anchor
+  // scheme, derived from its secret while it is live.
   const matchersOf = async (sessionId: string, credentialIds: readonly string[]) => {
     const missing = credentialIds.filter((id) => !cache.has(id));
     if (missing.length > 0) {

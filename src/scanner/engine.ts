@@ -12,7 +12,6 @@
 // resolved (issued beats generic, an earlier rule beats a later one) and emitted in input order.
 // `--redact` output is written up to that same point, so it lags the input by the window only.
 
-import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { sha256Hex } from "../crypto/hash.js";
 import { ANCHOR_MULTIPLIER, LONG_FORM, PROBE_STRIDE, WORD_MULTIPLIERS } from "./anchor.js";
@@ -349,7 +348,7 @@ class ScanRun {
       if (this.base + start < 0 || end > this.used) continue;
       this.stats.verifications++;
       const candidate = this.data.subarray(start, end);
-      if (createHash("sha256").update(candidate).digest("hex") !== entry.matcher.digest) continue;
+      if (sha256Hex(candidate) !== entry.matcher.digest) continue;
       const { matcher } = entry;
       const abs = this.base + start;
       this.addCandidate({

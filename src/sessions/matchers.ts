@@ -4,8 +4,8 @@ import type { CredentialRecord } from "./records.js";
 
 /**
  * How the leak scanner recognises a credential: matchers for each of its provider's secret
- * fields. Derived from the live secret when a scan needs them, and stored when the secret is
- * deleted at revocation, so issuing a credential costs nothing extra.
+ * fields. Built and stored at issuance (they outlive the secret), and derived from the live
+ * secret for a credential issued before its matchers were stored under the current scheme.
  */
 export function credentialMatchers(
   providers: ProviderRegistry,

@@ -6,6 +6,8 @@ import type { Metrics } from "../http/metrics.js";
 import type { Grant } from "../providers/grants.js";
 import { type ProviderRegistry, providerFor } from "../providers/registry.js";
 import type { ProviderKind } from "../providers/types.js";
+import type { IssuedMatcher } from "../scanner/matchers.js";
+import { credentialMatchers } from "./matchers.js";
 import type { CredentialRecord, SessionRecord } from "./records.js";
 
 /** A credential with its secret, as served to an agent or written into a sandbox. */
@@ -14,8 +16,10 @@ export interface CredentialWithSecret {
   secret: Record<string, string>;
 }
 
-/** A credential just minted. */
-export type MintedCredential = CredentialWithSecret;
+/** A credential just minted, with how the leak scanner recognises its secret (no secret in those). */
+export interface MintedCredential extends CredentialWithSecret {
+  matchers: IssuedMatcher[];
+}
 
 export interface MintRequest {
   session: Pick<SessionRecord, "id" | "clientId" | "expiresAt">;
@@ -109,7 +113,11 @@ export function createMinter(deps: {
           audited.catch(() => {});
           request.audits.push(audited);
         } else await audited;
-        return { record, secret: minted.secret };
+        return {
+          record,
+          secret: minted.secret,
+          matchers: credentialMatchers(deps.providers, record, minted.secret),
+        };
       } catch (error) {
         const known = isLatchkeyError(error)
           ? error
