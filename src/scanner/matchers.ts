@@ -98,8 +98,8 @@ function anchorCount(length: number): number {
  * `alignment` bytes of unknown data: so the form is found inside any larger blob that carries the
  * secret at that offset modulo 3, whatever surrounds it.
  */
-function alignedBase64(data: Buffer, alignment: number, alphabet: "base64" | "base64url"): string {
-  const encoded = Buffer.concat([Buffer.alloc(alignment), data]).toString(alphabet);
+function alignedBase64(data: Buffer, alignment: number): string {
+  const encoded = Buffer.concat([Buffer.alloc(alignment), data]).toString("base64");
   const first = Math.ceil((8 * alignment) / 6);
   const end = Math.floor((8 * (alignment + data.length)) / 6);
   return encoded.slice(first, end);
@@ -118,42 +118,54 @@ function unicodeEscaped(json: string): string {
   return out;
 }
 
+/**
+ * Characters that URL encoding (both kinds) and every JSON escaping leave as they are: a secret
+ * made of only these (tokens, JWTs) has no URL or JSON form of its own, and building one just to
+ * find it equal to the raw form was a third of the cost of issuing a credential.
+ */
+const UNCHANGED_WHEN_ESCAPED = /^[A-Za-z0-9_.-]*$/;
+
 /** Every distinct form in which the secret may show up in agent output. */
 export function encodedForms(secret: string): EncodedForm[] {
   if (secret.length === 0) throw new TypeError("encodedForms: the secret is empty");
   const raw = Buffer.from(secret, "utf8");
   const candidates: EncodedForm[] = [{ encoding: "raw", variant: 0, text: secret }];
-  for (const alphabet of ["base64", "base64url"] as const) {
-    for (let alignment = 0; alignment < 3; alignment++) {
-      candidates.push({
-        encoding: alphabet,
-        variant: alignment,
-        text: alignedBase64(raw, alignment, alphabet),
-      });
-    }
-  }
+  const base64 = [0, 1, 2].map((alignment) => alignedBase64(raw, alignment));
+  base64.forEach((text, alignment) => {
+    candidates.push({ encoding: "base64", variant: alignment, text });
+  });
+  base64.forEach((text, alignment) => {
+    candidates.push({ encoding: "base64url", variant: alignment, text: toBase64url(text) });
+  });
   const hex = raw.toString("hex");
   candidates.push(
     { encoding: "hex", variant: 0, text: hex },
     { encoding: "hex", variant: 1, text: hex.toUpperCase() },
   );
-  candidates.push(
-    { encoding: "url", variant: 0, text: encodeURIComponent(secret) },
-    { encoding: "url", variant: 1, text: new URLSearchParams({ v: secret }).toString().slice(2) },
-  );
-  const json = JSON.stringify(secret).slice(1, -1);
-  candidates.push(
-    { encoding: "json", variant: 0, text: json },
-    { encoding: "json", variant: 1, text: json.replaceAll("/", "\\/") },
-    { encoding: "json", variant: 2, text: unicodeEscaped(json) },
-    { encoding: "json", variant: 3, text: unicodeEscaped(json).replaceAll("/", "\\/") },
-  );
+  if (!UNCHANGED_WHEN_ESCAPED.test(secret)) {
+    candidates.push(
+      { encoding: "url", variant: 0, text: encodeURIComponent(secret) },
+      { encoding: "url", variant: 1, text: new URLSearchParams({ v: secret }).toString().slice(2) },
+    );
+    const json = JSON.stringify(secret).slice(1, -1);
+    candidates.push(
+      { encoding: "json", variant: 0, text: json },
+      { encoding: "json", variant: 1, text: json.replaceAll("/", "\\/") },
+      { encoding: "json", variant: 2, text: unicodeEscaped(json) },
+      { encoding: "json", variant: 3, text: unicodeEscaped(json).replaceAll("/", "\\/") },
+    );
+  }
   const seen = new Set<string>();
   return candidates.filter((form) => {
     if (seen.has(form.text)) return false;
     seen.add(form.text);
     return form.encoding === "raw" || form.text.length >= MIN_DERIVED_FORM;
   });
+}
+
+/** The base64url text of the same bytes: the alphabets differ in two characters, padding aside. */
+function toBase64url(base64: string): string {
+  return base64.replaceAll("+", "-").replaceAll("/", "_");
 }
 
 /**
