@@ -110,7 +110,7 @@ export function createBroker(options: BrokerOptions): Broker {
     env: options.env ?? process.env,
   });
   const listeners = [...(options.listeners ?? [])];
-  const minter = createMinter({ providers, clock, audit, metrics });
+  const minter = createMinter({ providers, clock, audit, metrics, store });
   const revoker = createRevoker({ providers, repo, store, clock, audit, metrics, logger });
   const sessions = createSessionService({
     store,
@@ -185,7 +185,7 @@ export function createBroker(options: BrokerOptions): Broker {
       })
     : undefined;
   if (sink) listeners.push(sink);
-  const worker = createBackgroundWorker({ store, clock, sessions, repo, revoker, logger });
+  const worker = createBackgroundWorker({ store, clock, sessions, repo, revoker, providers, logger });
   return { apps, worker, sessions, metrics, providers, issuer, metadataUrl, sink };
 }
 

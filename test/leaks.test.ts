@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { MATCHERS_AHEAD_MS } from "../src/sessions/matchers.js";
 import { keys } from "../src/sessions/records.js";
 import type { Store } from "../src/store/types.js";
 import { bearer, createTestBroker, type TestBroker } from "./helpers/broker.js";
@@ -120,27 +121,41 @@ for (const factory of storeFactories()) {
       ]);
     });
 
-    test("a credential whose secret has expired out of the store is still recognised", async () => {
-      const opened = await broker.apps.api.inject({
-        method: "POST",
-        url: "/v1/sessions",
-        headers: bearer(broker.keys.orchA),
-        payload: { sessionId: "lapsed", scopes: ["build"] },
-      });
-      const [credential] = opened.json().credentials;
-      // What the secret's store expiry does at the credential's expiresAt, without waiting for it.
-      await store.commit([], [{ op: "delete", key: keys.secret("lapsed", credential.id) }]);
-      const response = await broker.apps.api.inject({
-        method: "POST",
-        url: "/v1/sessions/quiet/scan",
-        headers: { ...bearer(broker.keys.orchA), "content-type": "text/plain" },
-        payload: `old log: ${credential.secret.token}`,
-      });
-      assert.equal(response.statusCode, 200, response.body);
-      const [finding] = response.json().findings;
-      assert.equal(finding?.ruleId, "latchkey-issued");
-      assert.equal(finding?.credentialId, credential.id);
-      assert.equal(finding?.sessionId, "lapsed");
+    test("a credential that expires unrevoked is still recognised: its matchers are kept before its secret goes", async () => {
+      let now = Date.now();
+      const ownStore = await factory.create();
+      const local = await createTestBroker({ store: ownStore, clock: { now: () => now } });
+      try {
+        const opened = await local.apps.api.inject({
+          method: "POST",
+          url: "/v1/sessions",
+          headers: bearer(local.keys.orchA),
+          payload: { sessionId: "lapsed", scopes: ["build"] },
+        });
+        const [credential] = opened.json().credentials;
+        const stored = () => ownStore.get(keys.matchers("lapsed", credential.id));
+        await local.worker.tick();
+        assert.equal(await stored(), null, "not due yet: issuing stores no matchers");
+        now = Date.parse(credential.expiresAt) - MATCHERS_AHEAD_MS / 2;
+        await local.worker.tick();
+        assert.ok(await stored(), "due: the background pass stores them");
+        // What the secret's store expiry does at expiresAt, without waiting for it.
+        await ownStore.commit([], [{ op: "delete", key: keys.secret("lapsed", credential.id) }]);
+        const response = await local.apps.api.inject({
+          method: "POST",
+          url: "/v1/sessions/lapsed/scan",
+          headers: { ...bearer(local.keys.orchA), "content-type": "text/plain" },
+          payload: `old log: ${credential.secret.token}`,
+        });
+        assert.equal(response.statusCode, 200, response.body);
+        const [finding] = response.json().findings;
+        assert.equal(finding?.ruleId, "latchkey-issued");
+        assert.equal(finding?.credentialId, credential.id);
+        assert.equal(finding?.sessionId, "lapsed");
+      } finally {
+        await local.close();
+        await ownStore.close();
+      }
     });
 
     test("only the owner may scan; auditors may read matchers; no matcher holds a secret", async () => {

@@ -1,15 +1,17 @@
 import type { Clock } from "../clock.js";
 import { randomId } from "../crypto/hash.js";
 import type { Logger } from "../logging.js";
+import type { ProviderRegistry } from "../providers/registry.js";
 import { claimLease } from "../store/lease.js";
 import type { Store } from "../store/types.js";
+import { preserveMatchers } from "./matchers.js";
 import { keys } from "./records.js";
 import type { SessionRepository } from "./repository.js";
 import type { Revoker } from "./revoker.js";
 import type { SessionService } from "./service.js";
 
 export interface BackgroundWorker {
-  /** One pass: end sessions past their expiry, retry pending revocations. */
+  /** One pass: end sessions past their expiry, retry pending revocations, keep leak matchers. */
   tick(): Promise<void>;
   start(intervalMs: number): void;
   stop(): Promise<void>;
@@ -23,6 +25,7 @@ export function createBackgroundWorker(deps: {
   sessions: SessionService;
   repo: SessionRepository;
   revoker: Revoker;
+  providers: ProviderRegistry;
   logger: Logger;
   leaseMs?: number;
 }): BackgroundWorker {
@@ -51,12 +54,23 @@ export function createBackgroundWorker(deps: {
     }
   };
 
+  // A credential about to expire unrevoked has its matchers stored while its secret is there.
+  const preserveDue = async (now: number) => {
+    for (const { member } of await deps.store.indexRange(keys.matchersDue, now, BATCH)) {
+      const [sessionId = "", credentialId = ""] = member.split("/");
+      const found = await deps.repo.getCredential(sessionId, credentialId);
+      if (found) await preserveMatchers(deps, found.record, now);
+      await deps.store.indexRemove(keys.matchersDue, member);
+    }
+  };
+
   const tick = async () => {
     // Only the lease holder works, so one replica ends a given session and retries a given revocation.
     if (!(await claimLease(deps.store, "background", owner, leaseMs))) return;
     const now = deps.clock.now();
     await expireDue(now);
     await retryPending(now);
+    await preserveDue(now);
   };
 
   const guarded = () => {

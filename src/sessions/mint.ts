@@ -6,9 +6,9 @@ import type { Metrics } from "../http/metrics.js";
 import type { Grant } from "../providers/grants.js";
 import { type ProviderRegistry, providerFor } from "../providers/registry.js";
 import type { ProviderKind } from "../providers/types.js";
-import type { IssuedMatcher } from "../scanner/matchers.js";
-import { credentialMatchers } from "./matchers.js";
-import type { CredentialRecord, SessionRecord } from "./records.js";
+import type { Store } from "../store/types.js";
+import { matchersDueAt } from "./matchers.js";
+import { type CredentialRecord, credentialMember, keys, type SessionRecord } from "./records.js";
 
 /** A credential with its secret, as served to an agent or written into a sandbox. */
 export interface CredentialWithSecret {
@@ -16,10 +16,8 @@ export interface CredentialWithSecret {
   secret: Record<string, string>;
 }
 
-/** A credential just minted, with how the leak scanner recognises its secret (no secret in those). */
-export interface MintedCredential extends CredentialWithSecret {
-  matchers: IssuedMatcher[];
-}
+/** A credential just minted. */
+export type MintedCredential = CredentialWithSecret;
 
 export interface MintRequest {
   session: Pick<SessionRecord, "id" | "clientId" | "expiresAt">;
@@ -47,6 +45,7 @@ export function createMinter(deps: {
   clock: Clock;
   audit: AuditLog;
   metrics: Metrics;
+  store: Store;
 }): Minter {
   const fingerprint = (kind: ProviderKind, secret: Record<string, string>) => {
     const provider = providerFor(deps.providers, kind);
@@ -113,11 +112,14 @@ export function createMinter(deps: {
           audited.catch(() => {});
           request.audits.push(audited);
         } else await audited;
-        return {
-          record,
-          secret: minted.secret,
-          matchers: credentialMatchers(deps.providers, record, minted.secret),
-        };
+        // Its leak matchers are stored when it is revoked, or shortly before it expires: the
+        // background worker is told when (see preserveMatchers).
+        const due = deps.store.indexAdd(keys.matchersDue, credentialMember(record), matchersDueAt(record));
+        if (request.audits) {
+          due.catch(() => {});
+          request.audits.push(due);
+        } else await due;
+        return { record, secret: minted.secret };
       } catch (error) {
         const known = isLatchkeyError(error)
           ? error

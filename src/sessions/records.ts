@@ -72,6 +72,8 @@ export const keys = {
   matchers: (sessionId: string, credentialId: string) =>
     `{s:${sessionId}}:matchers:v${ANCHOR_SCHEME}:${credentialId}`,
   expiryIndex: "index:sessions-by-expiry",
+  /** Credentials whose leak matchers are to be stored before their secret expires (matchersDueAt). */
+  matchersDue: "index:matchers-due",
   pendingRevocations: "index:pending-revocations",
 } as const;
 
@@ -91,4 +93,9 @@ export function sessionIdOfAgentToken(token: string): string | undefined {
 
 export function grantKey(provider: string, grant: string): string {
   return `${provider}/${grant}`;
+}
+
+/** A credential as a member of a store index: `<sessionId>/<credentialId>`. */
+export function credentialMember(record: Pick<CredentialRecord, "sessionId" | "id">): string {
+  return `${record.sessionId}/${record.id}`;
 }

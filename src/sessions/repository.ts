@@ -29,11 +29,10 @@ export interface SessionRepository {
   /** Writes for a sealed secret, gone from the store when the credential expires. */
   secretWrite(record: CredentialRecord, secret: Record<string, string>, now: number): Write;
   readSecret(record: CredentialRecord): Promise<Record<string, string> | undefined>;
-  /**
-   * Everything a newly minted credential stores: metadata, sealed secret, and leak matchers, which
-   * outlive the secret so that one revoked or expired recently is still recognised.
-   */
+  /** Everything a newly minted credential stores: metadata and sealed secret. */
   mintedWrites(minted: MintedCredential, now: number): Write[];
+  /** Leak matchers, outliving the secret so that one revoked or expired recently is still recognised. */
+  matchersWrite(record: CredentialRecord, matchers: readonly IssuedMatcher[], now: number): Write;
   /** Stored leak matchers of a session's credentials, by credential id (absent: none stored). */
   readMatchers(sessionId: string, credentialIds: readonly string[]): Promise<Map<string, IssuedMatcher[]>>;
   sessionTtlMs(record: SessionRecord, now: number): number;
@@ -97,17 +96,15 @@ export function createSessionRepository(deps: { store: Store; sealer: Sealer }):
         : undefined;
     },
     mintedWrites(minted, now) {
-      const { record } = minted;
-      return [
-        this.credentialWrite(record, now),
-        this.secretWrite(record, minted.secret, now),
-        {
-          op: "set",
-          key: keys.matchers(record.sessionId, record.id),
-          value: JSON.stringify(minted.matchers),
-          ttlMs: Math.max(1, record.expiresAt - now + RECENT_LEAK_WINDOW_MS),
-        },
-      ];
+      return [this.credentialWrite(minted.record, now), this.secretWrite(minted.record, minted.secret, now)];
+    },
+    matchersWrite(record, matchers, now) {
+      return {
+        op: "set",
+        key: keys.matchers(record.sessionId, record.id),
+        value: JSON.stringify(matchers),
+        ttlMs: Math.max(1, record.expiresAt - now + RECENT_LEAK_WINDOW_MS),
+      };
     },
     async readMatchers(sessionId, credentialIds) {
       const stored = await store.getMany(credentialIds.map((id) => keys.matchers(sessionId, id)));

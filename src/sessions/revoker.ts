@@ -5,7 +5,8 @@ import type { Logger } from "../logging.js";
 import { type ProviderRegistry, providerFor } from "../providers/registry.js";
 import type { RevokeOutcome } from "../providers/types.js";
 import type { Store } from "../store/types.js";
-import { type CredentialRecord, keys, type RevokeReason } from "./records.js";
+import { credentialMatchers } from "./matchers.js";
+import { type CredentialRecord, credentialMember, keys, type RevokeReason } from "./records.js";
 import type { SessionRepository } from "./repository.js";
 
 export interface Revoker {
@@ -32,7 +33,10 @@ export function createRevoker(deps: {
 }): Revoker {
   const { repo, clock } = deps;
 
-  const callProvider = async (record: CredentialRecord): Promise<RevokeOutcome> => {
+  const callProvider = async (
+    record: CredentialRecord,
+    secret: Record<string, string> | undefined,
+  ): Promise<RevokeOutcome> => {
     const provider = providerFor(deps.providers, record.provider);
     if (!provider) return { state: "revocation_pending", error: "provider not configured", retryable: true };
     try {
@@ -42,7 +46,7 @@ export function createRevoker(deps: {
         reference: record.reference,
         issuedAt: record.issuedAt,
         expiresAt: record.expiresAt,
-        secret: await repo.readSecret(record),
+        secret,
         now: clock.now(),
       });
     } catch (error) {
@@ -63,11 +67,11 @@ export function createRevoker(deps: {
     async revoke(credential, reason, actor, requestId) {
       if (credential.state === "revoked" || credential.state === "expired") return credential;
       const now = clock.now();
-      const outcome: RevokeOutcome =
-        credential.expiresAt <= now
-          ? { state: "revoked", detail: "already expired" }
-          : await callProvider(credential);
       const expired = credential.expiresAt <= now;
+      const secret = expired ? undefined : await repo.readSecret(credential);
+      const outcome: RevokeOutcome = expired
+        ? { state: "revoked", detail: "already expired" }
+        : await callProvider(credential, secret);
       const updated: CredentialRecord = {
         ...credential,
         state: outcome.state === "revoked" ? (expired ? "expired" : "revoked") : "revocation_pending",
@@ -76,11 +80,14 @@ export function createRevoker(deps: {
       };
       if (outcome.state === "revoked") delete updated.revocationError;
       const writes = [repo.credentialWrite(updated, now)];
-      // The secret goes; its leak matchers, stored at issuance, stay for the recent-leak window.
-      if (outcome.state === "revoked")
+      if (outcome.state === "revoked") {
         writes.push({ op: "delete", key: keys.secret(credential.sessionId, credential.id) });
+        // The secret goes; how to recognise it stays, so a leak found later is still reported.
+        if (secret)
+          writes.push(repo.matchersWrite(updated, credentialMatchers(deps.providers, updated, secret), now));
+      }
       await deps.store.commit([], writes);
-      const pendingMember = `${credential.sessionId}/${credential.id}`;
+      const pendingMember = credentialMember(credential);
       if (outcome.state === "revoked") await deps.store.indexRemove(keys.pendingRevocations, pendingMember);
       else await deps.store.indexAdd(keys.pendingRevocations, pendingMember, now + PENDING_RETRY_MS);
       if (expired) return updated;
