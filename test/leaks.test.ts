@@ -136,9 +136,23 @@ for (const factory of storeFactories()) {
         const stored = () => ownStore.get(keys.matchers("lapsed", credential.id));
         await local.worker.tick();
         assert.equal(await stored(), null, "not due yet: issuing stores no matchers");
+        // More than one store page of them fall due together; one pass keeps every one.
+        const others: [string, string][] = [];
+        for (let i = 0; i < 120; i++) {
+          const more = await local.apps.api.inject({
+            method: "POST",
+            url: "/v1/sessions",
+            headers: bearer(local.keys.orchA),
+            payload: { sessionId: `lapsed-${i}`, scopes: ["build"] },
+          });
+          others.push([`lapsed-${i}`, more.json().credentials[0].id]);
+        }
         now = Date.parse(credential.expiresAt) - MATCHERS_AHEAD_MS / 2;
         await local.worker.tick();
         assert.ok(await stored(), "due: the background pass stores them");
+        for (const [sessionId, credentialId] of others) {
+          assert.ok(await ownStore.get(keys.matchers(sessionId, credentialId)), sessionId);
+        }
         // What the secret's store expiry does at expiresAt, without waiting for it.
         await ownStore.commit([], [{ op: "delete", key: keys.secret("lapsed", credential.id) }]);
         const response = await local.apps.api.inject({

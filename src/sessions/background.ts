@@ -55,12 +55,17 @@ export function createBackgroundWorker(deps: {
   };
 
   // A credential about to expire unrevoked has its matchers stored while its secret is there.
+  // Every due one, not a batch per pass: one left for the next pass may lose its secret first.
   const preserveDue = async (now: number) => {
-    for (const { member } of await deps.store.indexRange(keys.matchersDue, now, BATCH)) {
-      const [sessionId = "", credentialId = ""] = member.split("/");
-      const found = await deps.repo.getCredential(sessionId, credentialId);
-      if (found) await preserveMatchers(deps, found.record, now);
-      await deps.store.indexRemove(keys.matchersDue, member);
+    for (;;) {
+      const due = await deps.store.indexRange(keys.matchersDue, now, BATCH);
+      for (const { member } of due) {
+        const [sessionId = "", credentialId = ""] = member.split("/");
+        const found = await deps.repo.getCredential(sessionId, credentialId);
+        if (found) await preserveMatchers(deps, found.record, now);
+        await deps.store.indexRemove(keys.matchersDue, member);
+      }
+      if (due.length < BATCH) return;
     }
   };
 
