@@ -16,7 +16,7 @@ import { once } from "node:events";
 import { sha256Hex } from "../crypto/hash.js";
 import { ANCHOR_MULTIPLIER, LONG_FORM, PROBE_STRIDE, WORD_MULTIPLIERS } from "./anchor.js";
 import { type Finding, ISSUED_RULE_ID, previewOf, redactionMarker } from "./finding.js";
-import { CONFIRM_MULTIPLIER, filterMask, type IssuedEntry, IssuedIndex } from "./issued.js";
+import { CONFIRM_MULTIPLIER, confirmHash, filterMask, type IssuedEntry, IssuedIndex } from "./issued.js";
 import { buildKeywordAutomaton, type KeywordAutomaton, keywordOutputs } from "./keywords.js";
 import type { IssuedMatcher } from "./matchers.js";
 import { defaultRules, type Rule, type RuleContext, type RuleMatch } from "./rules/index.js";
@@ -656,14 +656,10 @@ class ByteLoop {
     let anchors = 0;
     let nf = 0;
     let ns = 0;
-    let x = words[from - 2] as number;
-    let p0 = x ^ (x >>> 15);
-    x = words[from - 1] as number;
-    let p1 = x ^ (x >>> 15);
-    x = words[mid - 2] as number;
-    let q0 = x ^ (x >>> 15);
-    x = words[mid - 1] as number;
-    let q1 = x ^ (x >>> 15);
+    let p0 = mix(words[from - 2] as number);
+    let p1 = mix(words[from - 1] as number);
+    let q0 = mix(words[mid - 2] as number);
+    let q1 = mix(words[mid - 1] as number);
     for (let j = from; j < mid; j += 2) {
       const k = j + half;
       const a = words[j] as number;
@@ -671,20 +667,20 @@ class ByteLoop {
       const c = words[k] as number;
       const d = words[k + 1] as number;
       if (probing) {
+        // mix, windowHash and passes written out: called from here they measured slower. Both
+        // filters are checked in the loop: the second one's read is often out of the cache, and
+        // here the processor overlaps it with the automata instead of waiting for it.
         const ma = a ^ (a >>> 15);
         const mb = b ^ (b >>> 15);
         let h = (Math.imul(p0, C0) + Math.imul(p1, C1) + Math.imul(ma, C2) + Math.imul(mb, C3)) | 0;
         p0 = ma;
         p1 = mb;
         h ^= h >>> 15;
-        // filterMask(h), inlined.
         let mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
         if (((filter[h >>> wordShift] as number) & mask) === mask) {
-          // The second filter, inlined: its read is out of the cache, and here the processor
-          // overlaps it with the automata instead of waiting for it.
-          const c = Math.imul(h ^ (h >>> 16), CONFIRM_MULTIPLIER);
-          mask = (1 << c) | (1 << (c >>> 5)) | (1 << (c >>> 10));
-          if (((confirm[c >>> confirmShift] as number) & mask) === mask) {
+          const confirmed = Math.imul(h ^ (h >>> 16), CONFIRM_MULTIPLIER);
+          mask = (1 << confirmed) | (1 << (confirmed >>> 5)) | (1 << (confirmed >>> 10));
+          if (((confirm[confirmed >>> confirmShift] as number) & mask) === mask) {
             anchorHits[anchors++] = j;
             anchorHits[anchors++] = h;
           }
@@ -697,9 +693,9 @@ class ByteLoop {
         g ^= g >>> 15;
         mask = (1 << g) | (1 << (g >>> 5)) | (1 << (g >>> 10));
         if (((filter[g >>> wordShift] as number) & mask) === mask) {
-          const c = Math.imul(g ^ (g >>> 16), CONFIRM_MULTIPLIER);
-          mask = (1 << c) | (1 << (c >>> 5)) | (1 << (c >>> 10));
-          if (((confirm[c >>> confirmShift] as number) & mask) === mask) {
+          const confirmed = Math.imul(g ^ (g >>> 16), CONFIRM_MULTIPLIER);
+          mask = (1 << confirmed) | (1 << (confirmed >>> 5)) | (1 << (confirmed >>> 10));
+          if (((confirm[confirmed >>> confirmShift] as number) & mask) === mask) {
             anchorHits[anchors++] = k;
             anchorHits[anchors++] = g;
           }
@@ -762,28 +758,20 @@ class ByteLoop {
     const hits = into?.hits;
     let anchors = this.anchorCount;
     let n = into?.count ?? 0;
-    let x = words[from - 2] as number;
-    let p0 = x ^ (x >>> 15);
-    x = words[from - 1] as number;
-    let p1 = x ^ (x >>> 15);
+    let p0 = mix(words[from - 2] as number);
+    let p1 = mix(words[from - 1] as number);
     for (let j = from; j < to; j += 2) {
       const a = words[j] as number;
       const b = words[j + 1] as number;
       if (probing) {
-        const ma = a ^ (a >>> 15);
-        const mb = b ^ (b >>> 15);
-        let h = (Math.imul(p0, C0) + Math.imul(p1, C1) + Math.imul(ma, C2) + Math.imul(mb, C3)) | 0;
+        const ma = mix(a);
+        const mb = mix(b);
+        const h = windowHash(p0, p1, ma, mb);
         p0 = ma;
         p1 = mb;
-        h ^= h >>> 15;
-        let mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
-        if (((filter[h >>> wordShift] as number) & mask) === mask) {
-          const c = Math.imul(h ^ (h >>> 16), CONFIRM_MULTIPLIER);
-          mask = (1 << c) | (1 << (c >>> 5)) | (1 << (c >>> 10));
-          if (((confirm[c >>> confirmShift] as number) & mask) === mask) {
-            anchorHits[anchors++] = j;
-            anchorHits[anchors++] = h;
-          }
+        if (passes(filter, wordShift, confirm, confirmShift, h)) {
+          anchorHits[anchors++] = j;
+          anchorHits[anchors++] = h;
         }
       }
       for (let byte = 0; byte < 8; byte++) {
@@ -796,6 +784,34 @@ class ByteLoop {
     if (into) into.count = n;
     return s;
   }
+}
+
+// The word loop's arithmetic, as anchor.ts and issued.ts define it. `chain` calls these; `pair`,
+// the hot loop, has them written out.
+
+function mix(word: number): number {
+  return word ^ (word >>> 15);
+}
+
+/** The word anchor of a window from its four mixed words, oldest first (windowAnchor, signed). */
+function windowHash(w0: number, w1: number, w2: number, w3: number): number {
+  const h = (Math.imul(w0, C0) + Math.imul(w1, C1) + Math.imul(w2, C2) + Math.imul(w3, C3)) | 0;
+  return h ^ (h >>> 15);
+}
+
+/** Whether anchor `h` passes both filters of an IssuedIndex. */
+function passes(
+  filter: Int32Array,
+  wordShift: number,
+  confirm: Int32Array,
+  confirmShift: number,
+  h: number,
+): boolean {
+  let mask = filterMask(h);
+  if (((filter[h >>> wordShift] as number) & mask) !== mask) return false;
+  const c = confirmHash(h);
+  mask = filterMask(c);
+  return ((confirm[c >>> confirmShift] as number) & mask) === mask;
 }
 
 /** Records a keyword hit (byte index, state) at `count`; returns the new count. */
