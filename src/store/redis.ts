@@ -122,41 +122,6 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       : { value, version: Number(version) };
   };
 
-  // Index additions issued while one event-loop turn runs (concurrent session opens) go out as
-  // one ZADD: on a busy broker that saves a command, and its system call, per request.
-  interface Waiter {
-    resolve(): void;
-    reject(error: unknown): void;
-  }
-  const zaddBatches = new Map<string, { args: (string | number)[]; waiters: Waiter[] }>();
-  const addToIndex = (key: string, member: string, score: number, onlyIfAbsent: boolean): Promise<void> => {
-    const id = `${onlyIfAbsent ? "nx" : "set"}:${key}`;
-    let batch = zaddBatches.get(id);
-    if (!batch) {
-      const created = { args: [] as (string | number)[], waiters: [] as Waiter[] };
-      batch = created;
-      zaddBatches.set(id, created);
-      setImmediate(() => {
-        zaddBatches.delete(id);
-        call(() =>
-          onlyIfAbsent ? redis.zadd(key, "NX", ...created.args) : redis.zadd(key, ...created.args),
-        ).then(
-          () => {
-            for (const waiter of created.waiters) waiter.resolve();
-          },
-          (error: unknown) => {
-            for (const waiter of created.waiters) waiter.reject(error);
-          },
-        );
-      });
-    }
-    batch.args.push(score, member);
-    const waiters = batch.waiters;
-    return new Promise<void>((resolve, reject) => {
-      waiters.push({ resolve, reject });
-    });
-  };
-
   try {
     await redis.connect();
   } catch (error) {
@@ -209,8 +174,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     async increment(key, ttlMs) {
       return Number(await call(() => redis.lkIncrement(k(key), Math.max(1, Math.ceil(ttlMs)))));
     },
-    indexAdd(index, member, score, options) {
-      return addToIndex(k(index), member, score, options?.onlyIfAbsent === true);
+    async indexAdd(index, member, score, options) {
+      await call(() =>
+        options?.onlyIfAbsent
+          ? redis.zadd(k(index), "NX", score, member)
+          : redis.zadd(k(index), score, member),
+      );
     },
     async indexRemove(index, member) {
       await call(() => redis.zrem(k(index), member));
