@@ -27,10 +27,11 @@ export interface MintRequest {
   actor: string;
   requestId?: string;
   /**
-   * When given, the `credential.issued` record is added here instead of being awaited, so a
-   * caller minting several credentials can wait for all audit records in one store round trip.
+   * When given, the store writes that follow a mint (the `credential.issued` record, the matchers
+   * due date) are added here instead of being awaited, so a caller minting several credentials
+   * can wait for all of them in one store round trip.
    */
-  audits?: Promise<unknown>[];
+  pending?: Promise<unknown>[];
 }
 
 export interface Minter {
@@ -106,19 +107,17 @@ export function createMinter(deps: {
           fingerprint: record.fingerprint,
           detail: { purpose: request.purpose, expiresAt: new Date(record.expiresAt).toISOString() },
         });
-        if (request.audits) {
-          // Observed here so that a caller failing before it awaits the batch does not leave an
-          // unhandled rejection; the caller still sees the failure when it awaits.
-          audited.catch(() => {});
-          request.audits.push(audited);
-        } else await audited;
         // Its leak matchers are stored when it is revoked, or shortly before it expires: the
         // background worker is told when (see preserveMatchers).
         const due = deps.store.indexAdd(keys.matchersDue, credentialMember(record), matchersDueAt(record));
-        if (request.audits) {
-          due.catch(() => {});
-          request.audits.push(due);
-        } else await due;
+        if (request.pending) {
+          for (const write of [audited, due]) {
+            // Observed here so that a caller failing before it awaits the batch does not leave an
+            // unhandled rejection; the caller still sees the failure when it awaits.
+            write.catch(() => {});
+            request.pending.push(write);
+          }
+        } else await Promise.all([audited, due]);
         return { record, secret: minted.secret };
       } catch (error) {
         const known = isLatchkeyError(error)

@@ -239,7 +239,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         current: {},
       };
       const actor = client.id;
-      const audits: Promise<unknown>[] = [];
+      const pending: Promise<unknown>[] = [];
       const ttlMs = repo.sessionTtlMs(session, now);
       const taken = () =>
         new LatchkeyError(
@@ -265,14 +265,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const [results] = await Promise.all([
         Promise.allSettled(
           [...grants.values()].map(({ scope, grant }) =>
-            minter.mint({ session, scope: scope.name, grant, purpose: "session", actor, requestId, audits }),
+            minter.mint({ session, scope: scope.name, grant, purpose: "session", actor, requestId, pending }),
           ),
         ),
         indexing,
       ]);
       const minted = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
       const revokeMinted = async (reason: RevokeReason) => {
-        await Promise.all(audits);
+        await Promise.all(pending);
         await revokeAll(
           minted.map((m) => m.record),
           reason,
@@ -322,7 +322,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         );
       }
       await Promise.all([
-        ...audits,
+        ...pending,
         audit.record({
           action: "session.opened",
           outcome: "success",
