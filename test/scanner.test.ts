@@ -9,7 +9,7 @@ import {
   windowAnchor,
   wordAnchors,
 } from "../src/scanner/anchor.js";
-import { createScanner } from "../src/scanner/engine.js";
+import { createScanner, primeWordLoop } from "../src/scanner/engine.js";
 import type { Finding } from "../src/scanner/finding.js";
 import { buildMatchers, encodedForms, issuedMatcherSchema } from "../src/scanner/matchers.js";
 import { defaultRules } from "../src/scanner/rules/index.js";
@@ -468,6 +468,29 @@ describe("engine", () => {
     assert.equal(bytes, total);
     assert.equal(sink.written, total);
     assert.ok(maxLag < 2 * block.length, `output lagged ${maxLag} bytes behind the input`);
+  });
+
+  test("a scanner's next scan starts afresh: a keyword cut between two inputs is not found", async () => {
+    const scanner = createScanner();
+    // A whole number of word pairs, so that the automaton ends the first scan inside the keyword.
+    const first = `${"x".repeat(7)}secretacc`;
+    assert.equal(first.length % 8, 0);
+    assert.equal((await scanner.scan(first)).stats.keywordHits, 1, "secret");
+    assert.equal((await scanner.scan(`esskey${"y".repeat(64)}`)).stats.keywordHits, 0);
+    assert.equal((await scanner.scan(`${first}esskey`)).stats.keywordHits, 2, "secret, secretaccesskey");
+  });
+
+  test("the word loop is primed on every path it has: anchor and keyword hits on both chains and on one", () => {
+    const coverage = primeWordLoop();
+    for (const [path, count] of [
+      ["pair anchors", coverage.pair.anchors],
+      ["first chain keywords", coverage.pair.firstKeywords],
+      ["second chain keywords", coverage.pair.secondKeywords],
+      ["single chain anchors", coverage.chain.anchors],
+      ["single chain keywords", coverage.chain.keywords],
+    ] as const) {
+      assert.ok(count > 0, `the primer never ran the ${path} path`);
+    }
   });
 
   test("misuse is a TypeError at construction", () => {

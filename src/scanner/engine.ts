@@ -18,7 +18,7 @@ import { ANCHOR_MULTIPLIER, LONG_FORM, PROBE_STRIDE, WORD_MULTIPLIERS } from "./
 import { type Finding, ISSUED_RULE_ID, previewOf, redactionMarker } from "./finding.js";
 import { CONFIRM_MULTIPLIER, confirmHash, filterMask, type IssuedEntry, IssuedIndex } from "./issued.js";
 import { buildKeywordAutomaton, type KeywordAutomaton, keywordOutputs } from "./keywords.js";
-import type { IssuedMatcher } from "./matchers.js";
+import { buildMatchers, type IssuedMatcher } from "./matchers.js";
 import { defaultRules, type Rule, type RuleContext, type RuleMatch } from "./rules/index.js";
 
 export interface ScannerOptions {
@@ -89,7 +89,7 @@ const MIN_MERGED_WINDOW = 4096;
  * so the loop never has to stop early.
  */
 const CALL_WORDS = 2048;
-const MAX_SPARE_BUFFERS = 2;
+const MAX_SPARE_WORKSPACES = 2;
 /** Redacted output is handed out in pieces of at least this size (except at the end). */
 const OUTPUT_BATCH = 64 * 1024;
 
@@ -130,6 +130,10 @@ interface LinePoint {
 }
 
 export function createScanner(options: ScannerOptions = {}): Scanner {
+  if (!primed) {
+    primeWordLoop();
+    primed = true;
+  }
   const rules = options.rules ?? defaultRules;
   const awsAccounts = new Set(options.awsAccounts ?? []);
   for (const account of awsAccounts) {
@@ -167,14 +171,14 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     retain,
     limit: 4 * (retain + widest) + SLICE,
   };
-  // Window buffers outlive their scans, so that scanning many files does not allocate (and
-  // collect) a few hundred kilobytes each time.
-  const spare: Buffer[] = [];
+  // Workspaces outlive their scans, so that scanning many files does not allocate (and collect,
+  // and zero) a few hundred kilobytes each time.
+  const spare: Workspace[] = [];
   return {
     rules,
     matchers: issued.size,
     async scan(source, scanOptions = {}) {
-      const run = new ScanRun(compiled, scanOptions, spare.pop() ?? windowBuffer(compiled.limit + SLICE));
+      const run = new ScanRun(compiled, scanOptions, spare.pop() ?? newWorkspace(compiled));
       const { redactTo } = scanOptions;
       const chunks = typeof source === "string" || source instanceof Uint8Array ? [source] : source;
       for await (const chunk of chunks) {
@@ -182,10 +186,23 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
         if (redactTo) await write(redactTo, run.takeOutput());
       }
       run.finish();
-      if (spare.length < MAX_SPARE_BUFFERS) spare.push(run.release());
+      if (spare.length < MAX_SPARE_WORKSPACES) spare.push(run.release());
       if (redactTo) await write(redactTo, run.takeOutput());
       return { findings: run.findings, bytes: run.bytes, stats: run.stats };
     },
+  };
+}
+
+/** What a scan writes to besides its results: kept from one scan to the next (see createScanner). */
+interface Workspace {
+  buffer: Buffer;
+  loop: ByteLoop;
+}
+
+function newWorkspace(compiled: Compiled): Workspace {
+  return {
+    buffer: windowBuffer(compiled.limit + SLICE),
+    loop: new ByteLoop(compiled.issued, compiled.automaton, compiled.longestKeyword),
   };
 }
 
@@ -235,14 +252,15 @@ class ScanRun {
   constructor(
     private readonly compiled: Compiled,
     private readonly options: ScanOptions,
-    buffer: Buffer,
+    { buffer, loop }: Workspace,
   ) {
     this.buffer = buffer;
     this.data = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
     this.words = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2);
     this.data.fill(0, 0, LEAD);
     this.shortHashes = new Int32Array(compiled.issued.short.length);
-    this.loop = new ByteLoop(compiled.issued, compiled.automaton, compiled.longestKeyword);
+    this.loop = loop;
+    loop.reset();
     this.windows = compiled.rules.map(() => []);
     this.redacting = options.redactTo !== undefined;
   }
@@ -271,9 +289,9 @@ class ScanRun {
     this.settle(true);
   }
 
-  /** The window buffer, for another scan to use; this run is over. */
-  release(): Buffer {
-    return this.buffer;
+  /** The workspace, for another scan to use; this run is over. */
+  release(): Workspace {
+    return { buffer: this.buffer, loop: this.loop };
   }
 
   takeOutput(): Buffer | undefined {
@@ -574,6 +592,46 @@ class ScanRun {
   }
 }
 
+let primed = false;
+
+/** What each path of the word loop found while being primed (see primeWordLoop). */
+export interface PrimerCoverage {
+  /** Anchors and keyword hits of each half of a call long enough for both chains. */
+  pair: { anchors: number; firstKeywords: number; secondKeywords: number };
+  /** The same for a short call, which runs on one chain alone. */
+  chain: { anchors: number; keywords: number };
+}
+
+/**
+ * Runs every path of the word loop once, on a made-up input, before the first real scan. V8
+ * optimises the loop as soon as it is hot, with type feedback from the paths that have run by
+ * then; a path that has not (the first anchor or keyword hit, after a quiet start) deoptimises it
+ * when it first runs, and the loop could then stay for the rest of the process in
+ * on-stack-replacement code that measured 20-40% slower on every scan after it.
+ */
+export function primeWordLoop(): PrimerCoverage {
+  const form = "latchkey-word-loop-primer-0123456789";
+  const matchers = buildMatchers(form, { credentialId: "primer", sessionId: "primer", provider: "primer" });
+  const keyword = "primer";
+  const loop = new ByteLoop(new IssuedIndex(matchers), buildKeywordAutomaton([keyword]), keyword.length);
+  // An odd number of pairs, so that the call ends with one pair on the second chain alone.
+  const long = 2 * MIN_SPLIT_WORDS + 2;
+  const short = MIN_SPLIT_WORDS / 2;
+  const text = Buffer.from(`${" ".repeat(LEAD)}${`${form} `.repeat(MIN_SPLIT_WORDS)}`, "latin1");
+  const buffer = windowBuffer(text.length);
+  buffer.set(text);
+  const words = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2);
+  const from = LEAD >> 2;
+  loop.run(words, from, from + long);
+  const pair = {
+    anchors: loop.anchorCount / 2,
+    firstKeywords: loop.firstHalf.count / 2,
+    secondKeywords: loop.secondHalf.count / 2,
+  };
+  loop.run(words, from + long, from + long + short);
+  return { pair, chain: { anchors: loop.anchorCount / 2, keywords: loop.firstHalf.count / 2 } };
+}
+
 /** Keyword hits of one half of a call: byte index and automaton state, side by side. */
 interface HalfHits {
   readonly hits: Int32Array;
@@ -619,6 +677,11 @@ class ByteLoop {
     this.delta = automaton.delta;
     this.acceptFrom = automaton.acceptFrom;
     this.warmup = 2 * Math.ceil(longestKeyword / PROBE_STRIDE);
+  }
+
+  /** Back to the start of a stream. */
+  reset(): void {
+    this.state = 0;
   }
 
   /** Scans words[from..to), whole pairs (`from` and `to` even, to - from at most CALL_WORDS). */
