@@ -213,6 +213,11 @@ function windowBuffer(size: number): Buffer {
   return Buffer.from(new ArrayBuffer(PROBE_STRIDE * Math.ceil(size / PROBE_STRIDE)));
 }
 
+/** A window buffer's bytes as little-endian 32-bit words (see windowBuffer). */
+function wordsOf(buffer: Buffer): Int32Array {
+  return new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2);
+}
+
 function mergedWindow(rule: Rule): number {
   return 2 * Math.max(MIN_MERGED_WINDOW, rule.before + rule.after);
 }
@@ -256,7 +261,7 @@ class ScanRun {
   ) {
     this.buffer = buffer;
     this.data = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
-    this.words = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2);
+    this.words = wordsOf(buffer);
     this.data.fill(0, 0, LEAD);
     this.shortHashes = new Int32Array(compiled.issued.short.length);
     this.loop = loop;
@@ -564,7 +569,7 @@ class ScanRun {
       larger.set(this.data.subarray(0, this.used));
       this.buffer = larger;
       this.data = new Uint8Array(larger.buffer, larger.byteOffset, larger.length);
-      this.words = new Int32Array(larger.buffer, larger.byteOffset, larger.length >> 2);
+      this.words = wordsOf(larger);
     }
   }
 
@@ -620,7 +625,7 @@ export function primeWordLoop(): PrimerCoverage {
   const text = Buffer.from(`${" ".repeat(LEAD)}${`${form} `.repeat(MIN_SPLIT_WORDS)}`, "latin1");
   const buffer = windowBuffer(text.length);
   buffer.set(text);
-  const words = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2);
+  const words = wordsOf(buffer);
   const from = LEAD >> 2;
   loop.run(words, from, from + long);
   const pair = {
