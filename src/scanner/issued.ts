@@ -33,9 +33,12 @@ export function filterMask(anchor: number): number {
 }
 
 /**
- * The filter has 2^17 words (512 KB, half a core's L2 cache) whatever the number of secrets: the
- * same cache footprint, so the same cost per byte, for 10 secrets or 10,000 (about 60,000 long
- * forms, 8 anchors each). Far beyond that it lets more probes through to the second filter.
+ * The filter has 2^17 words (512 KB, a core's whole L2 cache on the 2-CPU machines measured)
+ * whatever the number of secrets: the same cache footprint for 10 secrets or 10,000 (about 60,000
+ * long forms, 8 anchors each). What grows is the share of probes it lets through to the second
+ * filter: about 4% with 10,000 secrets, and each of those costs the loop a mispredicted branch,
+ * which is why 10,000 secrets scan measurably slower than 1,000 (test/bench/scanner.bench.ts). A
+ * larger filter, or more probes per byte, cuts that share but slows every scan, 1,000 included.
  */
 const WORDS_LOG2 = 17;
 /**
