@@ -18,6 +18,7 @@ import { ANCHOR_MULTIPLIER, LONG_FORM, PROBE_STRIDE, WORD_MULTIPLIERS } from "./
 import { type Finding, ISSUED_RULE_ID, previewOf, redactionMarker } from "./finding.js";
 import { CONFIRM_MULTIPLIER, confirmHash, filterMask, type IssuedEntry, IssuedIndex } from "./issued.js";
 import { buildKeywordAutomaton, type KeywordAutomaton, keywordOutputs } from "./keywords.js";
+import { advance, type LinePoint } from "./lines.js";
 import { buildMatchers, type IssuedMatcher } from "./matchers.js";
 import { defaultRules, type Rule, type RuleContext, type RuleMatch } from "./rules/index.js";
 
@@ -119,14 +120,6 @@ interface Candidate {
   end: number;
   rank: number;
   finding: Finding;
-}
-
-interface LinePoint {
-  abs: number;
-  /** Newlines before abs. */
-  line: number;
-  /** Code points between the last newline and abs. */
-  column: number;
 }
 
 export function createScanner(options: ScannerOptions = {}): Scanner {
@@ -558,7 +551,9 @@ class ScanRun {
     // Whole pairs go, so that buffer indexes stay aligned with stream offsets modulo PROBE_STRIDE.
     keep = PROBE_STRIDE * Math.floor(keep / PROBE_STRIDE);
     if (keep > this.base) {
-      if (keep > this.lineBase.abs) this.lineBase = this.advance(this.lineBase, keep);
+      // On from the last finding where it lies in what goes: the bytes before it are counted.
+      if (keep > this.lineBase.abs)
+        this.lineBase = this.advance(this.lastPoint.abs <= keep ? this.lastPoint : this.lineBase, keep);
       if (this.lastPoint.abs < this.lineBase.abs) this.lastPoint = this.lineBase;
       this.data.copyWithin(0, keep - this.base, this.used);
       this.used -= keep - this.base;
@@ -580,20 +575,7 @@ class ScanRun {
   }
 
   private advance(from: LinePoint, to: number): LinePoint {
-    const begin = from.abs - this.base;
-    const stop = to - this.base;
-    const view = this.buffer.subarray(0, stop);
-    let line = from.line;
-    let lineStart = -1;
-    for (let i = view.indexOf(10, begin); i !== -1; i = view.indexOf(10, i + 1)) {
-      line++;
-      lineStart = i + 1;
-    }
-    const column =
-      lineStart < 0
-        ? from.column + codePoints(this.data, begin, stop)
-        : codePoints(this.data, lineStart, stop);
-    return { abs: to, line, column };
+    return advance(from, to, this.data, this.words, this.base);
   }
 }
 
@@ -887,10 +869,4 @@ function note(hits: Int32Array, count: number, index: number, state: number): nu
   hits[count] = index;
   hits[count + 1] = state;
   return count + 2;
-}
-
-function codePoints(data: Uint8Array, from: number, to: number): number {
-  let count = 0;
-  for (let i = from; i < to; i++) if (((data[i] as number) & 0xc0) !== 0x80) count++;
-  return count;
 }
