@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { MATCHERS_AHEAD_MS } from "../src/sessions/matchers.js";
 import { keys } from "../src/sessions/records.js";
 import type { Store } from "../src/store/types.js";
@@ -9,8 +12,8 @@ import { runCli } from "./helpers/cli.js";
 import { freePort } from "./helpers/net.js";
 import { storeFactories } from "./helpers/stores.js";
 
-// Leaks found by the scan endpoint are revoked with their provider (here the JWT provider; the
-// AWS and GitHub variants are in their providers' tests).
+// Leaks found by the scan endpoint are revoked with their provider (here the JWT provider; AWS
+// and GitHub in test/aws-provider.test.ts and test/github-provider.test.ts).
 for (const factory of storeFactories()) {
   describe(`scan endpoint (${factory.name} store)`, () => {
     let store: Store;
@@ -23,7 +26,7 @@ for (const factory of storeFactories()) {
       broker = await createTestBroker({ store, config: { publicUrl: `http://127.0.0.1:${port}` } });
       await broker.apps.api.listen({ host: "127.0.0.1", port });
       api = `http://127.0.0.1:${port}`;
-      for (const id of ["leaky", "bystander", "quiet"]) {
+      for (const id of ["leaky", "bystander", "quiet", "streaming", "broken"]) {
         const opened = await broker.apps.api.inject({
           method: "POST",
           url: "/v1/sessions",
@@ -47,6 +50,29 @@ for (const factory of storeFactories()) {
           payload: { token },
         })
       ).json().active;
+
+    const auditOf = async (sessionId: string) =>
+      (
+        await broker.apps.api.inject({
+          method: "GET",
+          url: `/v1/audit?sessionId=${sessionId}&order=oldest`,
+          headers: bearer(broker.keys.auditor),
+        })
+      ).json().events as { action: string; outcome: string; reason?: string }[];
+
+    /** A scan request whose body the test writes piece by piece. */
+    const openScan = (sessionId: string) => {
+      const request = httpRequest(`${api}/v1/sessions/${sessionId}/scan`, {
+        method: "POST",
+        headers: { ...bearer(broker.keys.orchA), "content-type": "text/plain" },
+      });
+      const answered = once(request, "response").then(async ([response]) => {
+        let body = "";
+        for await (const chunk of response as IncomingMessage) body += chunk;
+        return { status: (response as IncomingMessage).statusCode, body: JSON.parse(body) };
+      });
+      return { request, answered };
+    };
 
     test("a clean body: no findings, nothing revoked", async () => {
       const response = await broker.apps.api.inject({
@@ -101,12 +127,46 @@ for (const factory of storeFactories()) {
       });
       const events = audit.json().events;
       assert.deepEqual(events.map((e: any) => e.sessionId).sort(), ["bystander", "leaky"]);
-      const revokedEvents = await broker.apps.api.inject({
-        method: "GET",
-        url: "/v1/audit?action=credential.revoked",
-        headers: bearer(broker.keys.auditor),
-      });
-      assert.ok(revokedEvents.json().events.every((e: any) => e.reason === "leaked"));
+      for (const sessionId of ["leaky", "bystander"]) {
+        const actions = (await auditOf(sessionId)).map((e) => `${e.action}:${e.reason ?? ""}`);
+        const detected = actions.indexOf("leak.detected:revoking");
+        assert.ok(detected >= 0, `${sessionId}: ${actions}`);
+        assert.ok(actions.indexOf("credential.revoked:leaked") > detected, `${sessionId}: ${actions}`);
+      }
+    });
+
+    test("a leak is revoked while the body is still arriving", async () => {
+      const token = tokens.streaming as string;
+      const { request, answered } = openScan("streaming");
+      request.write(`step 1\nexport TOKEN=${token}\n`);
+      // Past the window within which a finding can still be joined by what follows it.
+      request.write("build output line\n".repeat(20_000));
+      await until(async () => (await introspect(token)) === false, "revoked before the body ends");
+      request.end("done\n");
+      const { status, body } = await answered;
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.deepEqual(
+        body.revoked.map((r: any) => `${r.sessionId}:${r.state}`),
+        ["streaming:revoked"],
+      );
+    });
+
+    test("a body that breaks off: what arrived is scanned and its leak revoked", async () => {
+      const token = tokens.broken as string;
+      const { request, answered } = openScan("broken");
+      answered.catch(() => {});
+      request.on("error", () => {});
+      request.write(`export TOKEN=${token}\nmore output\n`);
+      await sleep(50);
+      request.destroy();
+      await until(async () => (await introspect(token)) === false, "revoked after the body broke off");
+      await until(
+        async () => (await auditOf("broken")).some((e) => e.action === "scan.completed"),
+        "the scan's end is audited",
+      );
+      const completed = (await auditOf("broken")).find((e) => e.action === "scan.completed");
+      assert.equal(completed?.outcome, "failure");
+      assert.equal(completed?.reason, "body incomplete");
     });
 
     test("a recently revoked secret is still recognised, and reported without a second revocation", async () => {
@@ -200,15 +260,23 @@ for (const factory of storeFactories()) {
 
     test("`latchkey scan --session --broker` finds the session's secrets with matchers from the broker", async () => {
       const input = `log line\nexport TOKEN=${tokens.quiet}\n`;
-      const result = await runCli(["scan", "--session", "quiet", "--broker", api, "--format", "json", "-"], {
-        env: { PATH: process.env.PATH ?? "", LATCHKEY_API_KEY: broker.keys.auditor },
-        input,
-      });
-      assert.equal(result.code, 1, result.stderr);
-      const report = JSON.parse(result.stdout);
-      assert.equal(report.findings[0].ruleId, "latchkey-issued");
-      assert.equal(report.findings[0].sessionId, "quiet");
-      assert.equal(result.stdout.includes(tokens.quiet as string), false);
+      const scanWith = (key: string) =>
+        runCli(["scan", "--session", "quiet", "--broker", api, "--format", "json", "-"], {
+          env: { PATH: process.env.PATH ?? "", LATCHKEY_API_KEY: key },
+          input,
+        });
+      // An auditor may load any session's matchers, an orchestrator those of its own sessions.
+      for (const key of [broker.keys.auditor, broker.keys.orchA]) {
+        const result = await scanWith(key);
+        assert.equal(result.code, 1, result.stderr);
+        const report = JSON.parse(result.stdout);
+        assert.equal(report.findings[0].ruleId, "latchkey-issued");
+        assert.equal(report.findings[0].sessionId, "quiet");
+        assert.equal(result.stdout.includes(tokens.quiet as string), false);
+      }
+      const stranger = await scanWith(broker.keys.orchB);
+      assert.equal(stranger.code, 2, stranger.stdout);
+      assert.match(stranger.stderr, /quiet/);
     });
 
     test("no secret appears in logs or the audit export", async () => {
@@ -223,4 +291,13 @@ for (const factory of storeFactories()) {
       }
     });
   });
+}
+
+/** Waits until `condition` holds, polling; fails with `what` if it never does. */
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
+    await sleep(20);
+  }
 }

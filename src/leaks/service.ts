@@ -1,5 +1,6 @@
 import type { AuditLog } from "../audit/log.js";
 import type { Clock } from "../clock.js";
+import { LatchkeyError } from "../errors.js";
 import type { Metrics } from "../http/metrics.js";
 import type { Logger } from "../logging.js";
 import type { ProviderRegistry } from "../providers/registry.js";
@@ -153,23 +154,66 @@ export function createLeakService(deps: {
         ...(await liveSessionMatchers(sessionId)),
       ];
       const scanner = createScanner({ matchers, awsAccounts });
-      const result = await scanner.scan(source);
       const revoked: LeakResponse[] = [];
       const handled = new Set<string>();
-      for (const finding of result.findings) {
-        if (!finding.credentialId || !finding.sessionId || handled.has(finding.credentialId)) continue;
+      // Each leak is answered as soon as the scanner settles its finding, a window's length past
+      // the secret, while the rest of the body is still arriving; one at a time, in input order.
+      let responses = Promise.resolve();
+      let responseFailure: unknown;
+      const onFinding = (finding: Finding) => {
+        if (!finding.credentialId || !finding.sessionId || handled.has(finding.credentialId)) return;
         handled.add(finding.credentialId);
-        revoked.push(await respond(client, sessionId, finding, requestId));
-      }
+        responses = responses
+          .then(() => respond(client, sessionId, finding, requestId))
+          .then(
+            (response) => {
+              revoked.push(response);
+            },
+            (error: unknown) => {
+              responseFailure ??= error;
+            },
+          );
+      };
+      // A body that breaks off (the client went away, a malformed chunk) still had a leak in what
+      // did arrive: the scan ends there normally, and its findings are answered like any others.
+      let bodyFailure: unknown;
+      const result = await scanner.scan(
+        untilFailure(source, (error) => {
+          bodyFailure = error;
+        }),
+        { onFinding },
+      );
+      await responses;
+      if (responseFailure !== undefined) throw responseFailure;
       await deps.audit.record({
         action: "scan.completed",
-        outcome: "success",
+        outcome: bodyFailure === undefined ? "success" : "failure",
         actor: client.id,
         sessionId,
         requestId,
+        ...(bodyFailure === undefined ? {} : { reason: "body incomplete" }),
         detail: { bytes: result.bytes, findings: result.findings.length, issued: handled.size },
       });
+      if (bodyFailure !== undefined) {
+        throw new LatchkeyError(
+          "BAD_REQUEST",
+          "The request body broke off before its end; what arrived was scanned and every leak in it answered.",
+          { cause: bodyFailure },
+        );
+      }
       return { bytes: result.bytes, findings: result.findings, revoked, durationMs: Date.now() - started };
     },
   };
+}
+
+/** The source's chunks until it ends or fails; a failure is handed to `onFailure`, not thrown. */
+function untilFailure(source: ScanSource, onFailure: (error: unknown) => void): ScanSource {
+  if (typeof source === "string" || source instanceof Uint8Array) return source;
+  return (async function* () {
+    try {
+      yield* source;
+    } catch (error) {
+      onFailure(error);
+    }
+  })();
 }
