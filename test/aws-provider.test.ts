@@ -250,6 +250,38 @@ for (const factory of storeFactories()) {
       assert.equal(JSON.stringify(policy).includes('"aws-lives"'), false);
     });
 
+    test("a secret key leaked in output given to the scan endpoint is revoked with AWS", async () => {
+      const leaked = (await open("aws-leak")).body as Opened;
+      const bystander = (await open("aws-no-leak")).body as Opened;
+      const secret = (leaked.credentials[0] as Opened["credentials"][number]).secret;
+      const leakedIam = iamAs(secret);
+      assert.equal(
+        (await leakedIam.send(new GetRoleCommand({ RoleName: "preview-artifacts" }))).Role?.RoleName,
+        "preview-artifacts",
+      );
+      // As a dump of the process environment would carry it: the secret key alone, inside JSON.
+      const scanned = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions/aws-leak/scan",
+        headers: { ...bearer(broker.keys.orchA), "content-type": "text/plain" },
+        payload: `{"env":{"AWS_SECRET_ACCESS_KEY":${JSON.stringify(secret.SecretAccessKey)}}}\n`,
+      });
+      assert.equal(scanned.statusCode, 200, scanned.body);
+      assert.deepEqual(
+        scanned.json().revoked.map((r: { sessionId: string; state: string }) => `${r.sessionId}:${r.state}`),
+        ["aws-leak:revoked"],
+      );
+      await assert.rejects(
+        leakedIam.send(new GetRoleCommand({ RoleName: "preview-artifacts" })),
+        (error: Error) => error.name === "AccessDenied",
+      );
+      const bystanderIam = iamAs((bystander.credentials[0] as Opened["credentials"][number]).secret);
+      assert.equal(
+        (await bystanderIam.send(new GetRoleCommand({ RoleName: "preview-artifacts" }))).Role?.RoleName,
+        "preview-artifacts",
+      );
+    });
+
     test("errors from STS map to clear codes naming the role, never a 500", async () => {
       const untrusted = await open("aws-untrusted", ["untrusted"]);
       assert.equal(untrusted.status, 502);

@@ -423,6 +423,33 @@ for (const factory of storeFactories()) {
       }
     });
 
+    test("a token leaked in output given to the scan endpoint is revoked at GitHub", async () => {
+      const opened = await open("gh-leak", "code");
+      const token: string = opened.body.credentials[0].secret.token;
+      const kept = await issue("gh-leak", { scope: "code", grant: "repo" });
+      assert.equal(await readRepo(token, "web"), 200);
+      // Where an agent's git would print it: a remote URL with the token as its password.
+      const scanned = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions/gh-leak/scan",
+        headers: { ...bearer(broker.keys.orchA), "content-type": "text/plain" },
+        payload: `$ git remote -v\norigin\thttps://x-access-token:${token}@${emulator.host}/acme/web.git (push)\n`,
+      });
+      bodies.push(scanned.body);
+      assert.equal(scanned.statusCode, 200, scanned.body);
+      assert.deepEqual(
+        scanned.json().revoked.map((r: any) => `${r.sessionId}:${r.state}`),
+        ["gh-leak:revoked"],
+      );
+      assert.equal(emulator.tokenState(token), "revoked");
+      assert.equal(await readRepo(token, "web"), 401, "GitHub refuses the leaked token");
+      assert.equal(
+        await readRepo(kept.body.secret.token, "web"),
+        200,
+        "the session's other token still works",
+      );
+    });
+
     test("a failed DELETE stays revocation_pending until the worker revokes it", async () => {
       const opened = await open("gh-pending", "code");
       const token: string = opened.body.credentials[0].secret.token;
