@@ -4,7 +4,13 @@ import { LatchkeyError } from "../errors.js";
 import type { Metrics } from "../http/metrics.js";
 import type { Logger } from "../logging.js";
 import type { ProviderRegistry } from "../providers/registry.js";
-import { createScanner, type Finding, type IssuedMatcher, type ScanSource } from "../scanner/index.js";
+import {
+  createScanner,
+  type Finding,
+  type IssuedMatcher,
+  type ScanResult,
+  type ScanSource,
+} from "../scanner/index.js";
 import type { CompiledScope } from "../scopes/load.js";
 import type { Client } from "../sessions/client.js";
 import { credentialMatchers } from "../sessions/matchers.js";
@@ -177,13 +183,17 @@ export function createLeakService(deps: {
       // A body that breaks off (the client went away, a malformed chunk) still had a leak in what
       // did arrive: the scan ends there normally, and its findings are answered like any others.
       let bodyFailure: unknown;
-      const result = await scanner.scan(
-        untilFailure(source, (error) => {
-          bodyFailure = error;
-        }),
-        { onFinding },
-      );
-      await responses;
+      let result: ScanResult;
+      try {
+        result = await scanner.scan(
+          untilFailure(source, (error) => {
+            bodyFailure = error;
+          }),
+          { onFinding },
+        );
+      } finally {
+        await responses;
+      }
       if (responseFailure !== undefined) throw responseFailure;
       await deps.audit.record({
         action: "scan.completed",
