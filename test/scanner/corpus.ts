@@ -361,6 +361,13 @@ function issuedForms(rng: Rng, secret: string): Form[] {
     c.charCodeAt(0) > 0x7f || "<>&".includes(c) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}` : c,
   ).join("");
   forms.push({ label: "json \\u", before: "{'credential': \"", text: ascii, after: '"}' });
+  // PHP's json_encode by default: both.
+  forms.push({
+    label: "json \\u \\/",
+    before: '{"credential":"',
+    text: ascii.replaceAll("/", "\\/"),
+    after: '"}',
+  });
   const seen = new Set<string>();
   return forms.filter((form) => {
     if (seen.has(form.text)) return false;
