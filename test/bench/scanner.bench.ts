@@ -155,7 +155,10 @@ try {
     );
     const literals = secrets.flatMap((secret) => encodedForms(secret).map((form) => form.text));
     await writeFile(join(work, "literals.txt"), `${literals.join("\n")}\n`);
-    const corpus = await buildCorpus(corpusDir, secrets);
+    // Planted from the secrets both scanners load, so that the 10,000- and the 1,000-secret scans
+    // report the same findings, and their ratio is the cost of loading more secrets alone, not of
+    // finding (and locating, and reporting) more leaks as well.
+    const corpus = await buildCorpus(corpusDir, secrets.slice(0, FEW));
     return { secrets, matchers, literals, corpus };
   });
   const { matchers, literals, corpus } = setup.value;
