@@ -152,10 +152,18 @@ export const tokens = {
     };
     return JSON.stringify(document, null, 2);
   },
-  /** A value the generic rule should take for a secret: long, mixed, random. */
+  /**
+   * A value the generic rule should take for a secret: long, mixed, random. No character comes
+   * twice, so the value's entropy is log2(length), 4 bits or more: a free draw could repeat enough
+   * characters to fall under the rule's threshold, and whether a seed's corpus passed would
+   * depend on how many numbers the generator had drawn before.
+   */
   randomValue: (rng: Rng, length = 24) => {
+    const alphabet = `${ALNUM}!#%^*+-_.~`;
     for (;;) {
-      const value = rng.chars(`${ALNUM}!#%^*+-_.~`, length);
+      const unused = [...alphabet];
+      let value = "";
+      for (let i = 0; i < length; i++) value += unused.splice(rng.int(unused.length), 1)[0];
       if (/[a-z]/.test(value) && /[A-Z]/.test(value) && /[0-9]/.test(value)) return value;
     }
   },
