@@ -10,7 +10,7 @@ import { createSealer, type SealKey } from "./crypto/seal.js";
 import { createClientAuthenticator } from "./http/client-auth.js";
 import { createFailureLimiter } from "./http/failure-limiter.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
-import { createLeakService } from "./leaks/service.js";
+import { createLeakService, type LeakService } from "./leaks/service.js";
 import type { Logger } from "./logging.js";
 import { listenSessionSocket } from "./metadata/app.js";
 import { createTokenVerifier } from "./oidc/verifier.js";
@@ -53,6 +53,7 @@ export interface Broker {
   apps: Apps;
   worker: BackgroundWorker;
   sessions: SessionService;
+  leaks: LeakService;
   metrics: Metrics;
   providers: ProviderRegistry;
   issuer: string;
@@ -186,7 +187,7 @@ export function createBroker(options: BrokerOptions): Broker {
     : undefined;
   if (sink) listeners.push(sink);
   const worker = createBackgroundWorker({ store, clock, sessions, repo, revoker, providers, logger });
-  return { apps, worker, sessions, metrics, providers, issuer, metadataUrl, sink };
+  return { apps, worker, sessions, leaks, metrics, providers, issuer, metadataUrl, sink };
 }
 
 /** Reads the key files a config names. */

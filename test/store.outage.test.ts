@@ -67,5 +67,40 @@ if (process.env.REDIS_URL) {
       assert.equal(ready, 200, "recovered without a restart");
       assert.equal((await open("after-outage")).statusCode, 201);
     });
+
+    test("a leak that cannot be revoked in an outage stops the scan at once, failing closed", async () => {
+      const opened = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions",
+        headers: bearer(broker.keys.orchA),
+        payload: { sessionId: "leak-in-outage", scopes: ["build"] },
+      });
+      const token: string = opened.json().credentials[0].secret.token;
+      // Pulled by the scan itself, once it has loaded what it looks for: the store goes, then the
+      // secret comes, then output that would go on for a gigabyte if the scan kept reading.
+      const chunk = Buffer.from("build output line\n".repeat(4096));
+      let pulled = 0;
+      async function* output() {
+        await redis.stop();
+        yield Buffer.from(`export TOKEN=${token}\n`);
+        // Each chunk in an event-loop turn of its own, as a socket delivers them.
+        for (; pulled < 16_384; pulled++) {
+          await new Promise(setImmediate);
+          yield chunk;
+        }
+      }
+      const owner = { id: "orch-a", role: "orchestrator" as const, scopes: new Set(["*"]) };
+      try {
+        await assert.rejects(broker.leaks.scan(owner, "leak-in-outage", output(), "req-outage"), {
+          code: "STORE_UNAVAILABLE",
+        });
+        assert.ok(pulled < 64, `the scan read on for ${pulled} chunks after the revocation failed`);
+        const logged = broker.logs.join("");
+        assert.match(logged, /a leaked credential could not be revoked; the scan stops/);
+        assert.equal(logged.includes(token), false);
+      } finally {
+        await redis.start();
+      }
+    });
   });
 }

@@ -162,8 +162,10 @@ export function createLeakService(deps: {
       const scanner = createScanner({ matchers, awsAccounts });
       const revoked: LeakResponse[] = [];
       const handled = new Set<string>();
-      // Each leak is answered as soon as the scanner settles its finding, a window's length past
-      // the secret, while the rest of the body is still arriving; one at a time, in input order.
+      // Each leak is answered once the scanner settles its finding (a window's length past the
+      // secret) while the rest of the body is still arriving, not when the body ends: streamed
+      // output can run as long as the job. One at a time, so that the answer's `revoked` list and
+      // the audit log follow the order of the input.
       let responses = Promise.resolve();
       let responseFailure: unknown;
       const onFinding = (finding: Finding) => {
@@ -176,6 +178,16 @@ export function createLeakService(deps: {
               revoked.push(response);
             },
             (error: unknown) => {
+              // Said now, not when the body ends; and the scan stops at the next chunk (below).
+              deps.logger.error(
+                {
+                  requestId,
+                  sessionId: finding.sessionId,
+                  credentialId: finding.credentialId,
+                  code: error instanceof LatchkeyError ? error.code : "INTERNAL",
+                },
+                "a leaked credential could not be revoked; the scan stops",
+              );
               responseFailure ??= error;
             },
           );
@@ -186,9 +198,13 @@ export function createLeakService(deps: {
       let result: ScanResult;
       try {
         result = await scanner.scan(
-          untilFailure(source, (error) => {
-            bodyFailure = error;
-          }),
+          untilFailure(
+            source,
+            (error) => {
+              bodyFailure = error;
+            },
+            () => responseFailure !== undefined,
+          ),
           { onFinding },
         );
       } finally {
@@ -207,7 +223,7 @@ export function createLeakService(deps: {
       if (bodyFailure !== undefined) {
         throw new LatchkeyError(
           "BAD_REQUEST",
-          "The request body broke off before its end; what arrived was scanned and every leak in it answered.",
+          "The request body broke off before its end; what arrived was scanned.",
           { cause: bodyFailure },
         );
       }
@@ -216,12 +232,22 @@ export function createLeakService(deps: {
   };
 }
 
-/** The source's chunks until it ends or fails; a failure is handed to `onFailure`, not thrown. */
-function untilFailure(source: ScanSource, onFailure: (error: unknown) => void): ScanSource {
+/**
+ * The source's chunks until it ends, fails or `stopped()` holds. A failure is handed to
+ * `onFailure`, not thrown, so that the scan still settles what arrived.
+ */
+function untilFailure(
+  source: ScanSource,
+  onFailure: (error: unknown) => void,
+  stopped: () => boolean,
+): ScanSource {
   if (typeof source === "string" || source instanceof Uint8Array) return source;
   return (async function* () {
     try {
-      yield* source;
+      for await (const chunk of source) {
+        if (stopped()) return;
+        yield chunk;
+      }
     } catch (error) {
       onFailure(error);
     }
