@@ -328,6 +328,51 @@ describe("engine", () => {
     }
   });
 
+  test("line and column hold across the window buffer's moves, for any gaps and cuts", async () => {
+    // Findings far apart and close together, among lines with CRLF and characters of 2 to 4
+    // bytes, cut into chunks at random: counting resumes from the last finding or from where the
+    // buffer last dropped input, and both must land on the same line and column as counting from
+    // the start.
+    const pieces = ["plain ascii output", "crlf line\r", "é ü ß", "→ arrows ←", "emoji 😀 here", ""];
+    for (let seed = 1; seed <= 10; seed++) {
+      const rng = new Rng(100 + seed);
+      const issued = tokens.githubClassic(rng, "ghs");
+      const parts: string[] = [];
+      for (let n = 0; n < 6; n++) {
+        const gap = rng.pick([0, 1, 200, 5_000, 70_000, 400_000]);
+        for (let size = 0; size < gap; ) {
+          const line = `${rng.pick(pieces)} ${rng.chars("abcdefgh", rng.int(40))}\n`;
+          parts.push(line);
+          size += Buffer.byteLength(line);
+        }
+        parts.push(
+          rng.int(2) === 0 ? `ünï ${issued} x` : `é STRIPE_KEY=${tokens.stripe(rng)}`,
+          rng.int(3) === 0 ? "" : "\n",
+        );
+      }
+      const bytes = Buffer.from(parts.join(""));
+      const newlines: number[] = [];
+      for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) newlines.push(at);
+      const expected = (offset: number) => {
+        const line = newlines.filter((at) => at < offset).length;
+        const lineStart = line === 0 ? 0 : (newlines[line - 1] as number) + 1;
+        return { line: line + 1, column: [...bytes.subarray(lineStart, offset).toString("utf8")].length + 1 };
+      };
+      const cuts = Array.from({ length: 40 }, () => rng.int(bytes.length));
+      const { findings } = await createScanner({ matchers: buildMatchers(issued, ref) }).scan(
+        streamed(cutAt(bytes, cuts)),
+      );
+      assert.equal(findings.length, 6, `seed ${seed}`);
+      for (const finding of findings) {
+        assert.deepEqual(
+          { line: finding.line, column: finding.column },
+          expected(finding.offset),
+          `seed ${seed}, ${finding.ruleId} at ${finding.offset}`,
+        );
+      }
+    }
+  });
+
   test("an issued secret that a generic rule also matches is reported once, as issued", async () => {
     const token = tokens.githubClassic(new Rng(5), "ghs");
     const scanner = createScanner({ matchers: buildMatchers(token, ref) });

@@ -551,7 +551,8 @@ class ScanRun {
     // Whole pairs go, so that buffer indexes stay aligned with stream offsets modulo PROBE_STRIDE.
     keep = PROBE_STRIDE * Math.floor(keep / PROBE_STRIDE);
     if (keep > this.base) {
-      // On from the last finding where it lies in what goes: the bytes before it are counted.
+      // Counted on from the last emitted finding when it lies at or before `keep` (the bytes
+      // before it are counted already), else from lineBase.
       if (keep > this.lineBase.abs)
         this.lineBase = this.advance(this.lastPoint.abs <= keep ? this.lastPoint : this.lineBase, keep);
       if (this.lastPoint.abs < this.lineBase.abs) this.lastPoint = this.lineBase;

@@ -160,6 +160,7 @@ export const tokens = {
    */
   randomValue: (rng: Rng, length = 24) => {
     const alphabet = `${ALNUM}!#%^*+-_.~`;
+    if (length > alphabet.length) throw new RangeError(`randomValue: at most ${alphabet.length} characters`);
     for (;;) {
       const unused = [...alphabet];
       let value = "";
