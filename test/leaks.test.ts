@@ -3,7 +3,6 @@ import { once } from "node:events";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { MATCHERS_AHEAD_MS } from "../src/sessions/matchers.js";
 import { keys } from "../src/sessions/records.js";
 import type { Store } from "../src/store/types.js";
@@ -11,6 +10,7 @@ import { bearer, createTestBroker, type TestBroker } from "./helpers/broker.js";
 import { runCli } from "./helpers/cli.js";
 import { freePort } from "./helpers/net.js";
 import { storeFactories } from "./helpers/stores.js";
+import { until } from "./helpers/until.js";
 
 // Leaks found by the scan endpoint are revoked with their provider (here the JWT provider; AWS
 // and GitHub in test/aws-provider.test.ts and test/github-provider.test.ts).
@@ -303,13 +303,4 @@ for (const factory of storeFactories()) {
       }
     });
   });
-}
-
-/** Waits until `condition` holds, polling; fails with `what` if it never does. */
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
-    await sleep(20);
-  }
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +13,7 @@ import { createScanner } from "../src/scanner/engine.js";
 import { fileInput, readAhead } from "../src/scanner/files.js";
 import { buildMatchers } from "../src/scanner/matchers.js";
 import { type FileScan, scanInParallel } from "../src/scanner/parallel.js";
+import { until } from "./helpers/until.js";
 import { key, Sink } from "./scanner/support.js";
 import { Rng, tokens } from "./scanner/tokens.js";
 
@@ -407,17 +409,65 @@ describe("scanning files on several threads", () => {
     assert.equal(await openFiles(), before);
   });
 
+  /**
+   * A named pipe that holds up whichever thread reads it until `release` writes `content` and
+   * closes it: with the calling thread held there, the workers scan the rest.
+   */
+  const pipe = (name: string) => {
+    const path = join(dir, name);
+    const made = spawnSync("mkfifo", [path]);
+    assert.equal(made.status, 0, String(made.stderr));
+    return { path, release: (content = "") => writeFile(path, content) };
+  };
+
+  test("while the calling thread is held up, workers scan the rest; results still come in file order", async () => {
+    const held = pipe("held.log");
+    const scanner = createScanner({ matchers });
+    const heldContent = `held ${Buffer.from(issuedToken).toString("hex")}\n`;
+    const expected = [`${held.path} 1`];
+    for (const path of paths) {
+      expected.push(`${path} ${(await scanner.scan(fileInput(path).chunks(), { path })).findings.length}`);
+    }
+    const scannedFirst: string[] = [];
+    const reported: string[] = [];
+    const scan = scanInParallel(
+      [held.path, ...paths],
+      { matchers, threads: 3, onScanned: (done) => scannedFirst.push(done.path) },
+      (done) => reported.push(`${done.path} ${done.findings.length}`),
+    );
+    try {
+      await until(() => scannedFirst.length === paths.length, "the workers scanned every other file");
+      assert.deepEqual(reported, [], "nothing is reported before the first file");
+    } finally {
+      await held.release(heldContent);
+    }
+    await scan;
+    assert.deepEqual(reported, expected);
+    assert.equal(scannedFirst.at(-1), held.path);
+  });
+
   test("a file that cannot be read fails the scan, naming it, on either thread", async () => {
     const missing = join(dir, "gone.log");
-    // First, it goes to the worker thread; last, the calling thread reads it.
-    for (const order of [
-      [missing, paths[0] as string],
-      [paths[0] as string, missing],
-    ]) {
+    // The calling thread reads it: it takes the first file at once.
+    await assert.rejects(
+      scanInParallel([missing, paths[0] as string], { threads: 2 }, () => {}),
+      {
+        code: "ENOENT",
+        path: missing,
+      },
+    );
+    // A worker reads it, the calling thread being held up by the first file.
+    const held = pipe("held-while-failing.log");
+    try {
       await assert.rejects(
-        scanInParallel(order, { threads: 2 }, () => {}),
-        { code: "ENOENT", path: missing },
+        scanInParallel([held.path, missing], { threads: 2 }, () => {}),
+        {
+          code: "ENOENT",
+          path: missing,
+        },
       );
+    } finally {
+      await held.release();
     }
   });
 });

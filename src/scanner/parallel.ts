@@ -1,11 +1,12 @@
 // Scanning many files on several threads: the calling thread and each worker build a scanner
 // from the same matchers and rules, then scan whole files as they are handed out, one at a time,
 // so a thread that draws a large file does not hold the others up. The calling thread starts at
-// once, while the workers load (most of a second each: the TypeScript loader, the matchers, a
-// scanner of their own); on a small scan the workers may find little left to do. Results come
-// back whole per file and are passed on in the order of the files given, so the report does not
-// depend on which thread was faster. Standard input and `--redact` stay on one stream in the
-// calling thread.
+// once, while the workers load (over a second each: the TypeScript loader, the matchers, a
+// scanner of their own); a worker is handed a file only once it says it is ready, so on a small
+// scan the calling thread does it all and the workers are stopped unused, instead of the scan
+// waiting for a worker to load for the one file it was given ahead. Results come back whole per
+// file and are passed on in the order of the files given, so the report does not depend on
+// which thread was faster. Standard input and `--redact` stay on one stream in the calling thread.
 
 import { Worker } from "node:worker_threads";
 import { createScanner } from "./engine.js";
@@ -18,6 +19,8 @@ export interface ParallelScanOptions {
   awsAccounts?: readonly string[];
   /** Threads to scan on, the calling one included; fewer when there are fewer files. */
   threads: number;
+  /** Called as each file is done, on whichever thread, in no particular order (progress). */
+  onScanned?: (scan: FileScan) => void;
 }
 
 export interface FileScan {
@@ -37,6 +40,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
+  | { ready: true }
   | { index: number; findings: Finding[]; bytes: number }
   | { index: number; error: { message: string; code?: string; path?: string } };
 
@@ -66,7 +70,9 @@ export async function scanInParallel(
   let next = 0;
   let passed = 0;
   const finish = (index: number, findings: Finding[], bytes: number) => {
-    done[index] = { path: paths[index] as string, findings, bytes };
+    const scanned = { path: paths[index] as string, findings, bytes };
+    done[index] = scanned;
+    options.onScanned?.(scanned);
     for (let scan = done[passed]; scan !== undefined; scan = done[passed]) {
       done[passed] = undefined;
       passed++;
@@ -86,6 +92,10 @@ export async function scanInParallel(
       };
       for (const worker of workers) {
         worker.on("message", (reply: WorkerReply) => {
+          if ("ready" in reply) {
+            feed(worker);
+            return;
+          }
           if ("error" in reply) {
             reject(Object.assign(new Error(reply.error.message), reply.error));
             return;
@@ -98,7 +108,6 @@ export async function scanInParallel(
         worker.on("exit", (code) => {
           if (passed < paths.length) reject(new Error(`a scan worker stopped (exit code ${code})`));
         });
-        feed(worker);
       }
       const scanner = createScanner({ matchers, awsAccounts });
       const scanHere = async () => {

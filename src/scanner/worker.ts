@@ -10,6 +10,7 @@ const port = parentPort;
 if (port === null) throw new Error("worker.ts runs in a worker thread");
 const { matchers, awsAccounts } = workerData as WorkerData;
 const scanner = createScanner({ matchers, awsAccounts });
+port.postMessage({ ready: true } satisfies WorkerReply);
 
 port.on("message", ({ index, path }: WorkerRequest) => {
   scanner.scan(fileInput(path).chunks(), { path }).then(
