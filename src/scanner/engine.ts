@@ -16,7 +16,14 @@ import { once } from "node:events";
 import { sha256Hex } from "../crypto/hash.js";
 import { ANCHOR_MULTIPLIER, LONG_FORM, PROBE_STRIDE, WORD_MULTIPLIERS } from "./anchor.js";
 import { type Finding, ISSUED_RULE_ID, previewOf, redactionMarker } from "./finding.js";
-import { CONFIRM_MULTIPLIER, confirmHash, filterMask, type IssuedEntry, IssuedIndex } from "./issued.js";
+import {
+  CONFIRM_MULTIPLIER,
+  confirmHash,
+  type EntryCode,
+  filterMask,
+  IssuedIndex,
+  tailOf,
+} from "./issued.js";
 import { buildKeywordAutomaton, type KeywordAutomaton, keywordOutputs } from "./keywords.js";
 import { advance, type LinePoint } from "./lines.js";
 import { buildMatchers, type IssuedMatcher } from "./matchers.js";
@@ -357,24 +364,24 @@ class ScanRun {
   }
 
   /** Checks the forms of `group` whose anchored window ends at data[windowEnd]. */
-  private verify(group: readonly IssuedEntry[], windowEnd: number): void {
-    for (const entry of group) {
-      const end = windowEnd + entry.tail;
-      const start = end - entry.length;
+  private verify(group: readonly EntryCode[], windowEnd: number): void {
+    for (const code of group) {
+      const matcher = this.compiled.issued.matcherOf(code);
+      const end = windowEnd + tailOf(code);
+      const start = end - matcher.length;
       if (this.base + start < 0 || end > this.used) continue;
       this.stats.verifications++;
       const candidate = this.data.subarray(start, end);
-      if (sha256Hex(candidate) !== entry.matcher.digest) continue;
-      const { matcher } = entry;
+      if (sha256Hex(candidate) !== matcher.digest) continue;
       const abs = this.base + start;
       this.addCandidate({
         start: abs,
-        end: abs + entry.length,
+        end: abs + matcher.length,
         rank: this.compiled.rules.length + 1,
         finding: {
           ruleId: ISSUED_RULE_ID,
           severity: "critical",
-          ...this.location(abs, entry.length, candidate),
+          ...this.location(abs, matcher.length, candidate),
           fingerprint: matcher.fingerprint,
           credentialId: matcher.credentialId,
           sessionId: matcher.sessionId,

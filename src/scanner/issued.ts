@@ -5,15 +5,15 @@
 // that share it. The work per input byte is nearly the same whether 10 or 10,000 secrets are
 // loaded.
 
-import { LONG_FORM, outgoingTable } from "./anchor.js";
+import { LONG_FORM, outgoingTable, WORD_ANCHORS } from "./anchor.js";
 import type { IssuedMatcher } from "./matchers.js";
 
-export interface IssuedEntry {
-  readonly matcher: IssuedMatcher;
-  readonly length: number;
-  /** Bytes between the end of the anchored window and the end of the form. */
-  readonly tail: number;
-}
+/**
+ * One form's place in an index, as a number: the matcher's index times WORD_ANCHORS plus the
+ * anchor's tail (bytes between the end of the anchored window and the end of the form; 0 for a
+ * short form). Numbers, not objects: with 10,000 secrets an index holds about 500,000 of them.
+ */
+export type EntryCode = number;
 
 /** Matchers of forms shorter than LONG_FORM, all of one length: anchored on the whole form. */
 export interface ShortForms {
@@ -21,7 +21,7 @@ export interface ShortForms {
   readonly outgoing: Int32Array;
   readonly filter: Int32Array;
   readonly wordShift: number;
-  readonly groups: ReadonlyMap<number, readonly IssuedEntry[]>;
+  readonly groups: ReadonlyMap<number, readonly EntryCode[]>;
 }
 
 /**
@@ -65,14 +65,19 @@ export class IssuedIndex {
   /** A second filter, of confirmHash(anchor), for what passes the first (CONFIRM_MAX_LOG2). */
   readonly confirm: Int32Array;
   readonly confirmShift: number;
-  /** Open addressing, key and value side by side: [anchor, group index + 1] per slot, 0 = empty. */
+  private readonly matchers: readonly IssuedMatcher[];
+  /**
+   * Open addressing, key and value side by side: [anchor, ref] per slot, ref 0 = empty. A ref
+   * above 0 is the one entry with that anchor (its code + 1); below 0, a list of them, at
+   * shared[-ref - 1] (forms whose windows coincide, such as base64 and base64url without `+/`).
+   */
   private readonly table: Int32Array;
   private readonly slotShift: number;
-  private readonly groups: IssuedEntry[][] = [];
+  private readonly shared: EntryCode[][] = [];
 
   constructor(matchers: readonly IssuedMatcher[]) {
     this.size = matchers.length;
-    const short = new Map<number, Map<number, IssuedEntry[]>>();
+    this.matchers = matchers;
     let maxLength = 0;
     let anchors = 0;
     for (const matcher of matchers) {
@@ -91,39 +96,27 @@ export class IssuedIndex {
     );
     this.confirmShift = 32 - confirmLog2;
     this.confirm = new Int32Array(2 ** confirmLog2);
-
-    // Filled straight from the matchers, without a Map in between: with 10,000 secrets this is
-    // 500,000 anchors, and the scanner is built at every `latchkey scan` and in every worker.
     const slotsLog2 = Math.max(4, Math.ceil(Math.log2(anchors * 2 + 1)));
     this.slotShift = 32 - slotsLog2;
     this.table = new Int32Array(2 * 2 ** slotsLog2);
-    const mask = 2 ** slotsLog2 - 1;
-    for (const matcher of matchers) {
+
+    // Filled straight from the matchers, without a Map or an object per anchor in between: the
+    // scanner is built at every `latchkey scan`, in every worker and for every scan request.
+    const short = new Map<number, Map<number, EntryCode[]>>();
+    for (let index = 0; index < matchers.length; index++) {
+      const matcher = matchers[index] as IssuedMatcher;
+      const code = index * WORD_ANCHORS;
       if (matcher.length < LONG_FORM) {
         const groups = mapAt(short, matcher.length);
         const anchor = (matcher.anchors[0] as number) | 0;
-        const entry = { matcher, length: matcher.length, tail: 0 };
         const group = groups.get(anchor);
-        if (group) group.push(entry);
-        else groups.set(anchor, [entry]);
+        if (group) group.push(code);
+        else groups.set(anchor, [code]);
         continue;
       }
-      matcher.anchors.forEach((unsigned, tail) => {
-        const anchor = unsigned | 0;
-        const entry = { matcher, length: matcher.length, tail };
-        let slot = Math.imul(anchor, 0x85ebca6b) >>> this.slotShift;
-        for (; this.table[2 * slot + 1] !== 0; slot = (slot + 1) & mask) {
-          if (this.table[2 * slot] === anchor) {
-            this.groups[(this.table[2 * slot + 1] as number) - 1]?.push(entry);
-            return;
-          }
-        }
-        addToFilter(this.filter, anchor, this.wordShift);
-        addToFilter(this.confirm, confirmHash(anchor), this.confirmShift);
-        this.groups.push([entry]);
-        this.table[2 * slot] = anchor;
-        this.table[2 * slot + 1] = this.groups.length;
-      });
+      const { anchors: unsigned } = matcher;
+      for (let tail = 0; tail < unsigned.length; tail++)
+        this.add((unsigned[tail] as number) | 0, code + tail);
     }
 
     this.short = [...short].map(([length, groups]) => {
@@ -133,16 +126,48 @@ export class IssuedIndex {
     });
   }
 
-  /** The long-form entries whose word anchor is `anchor` (as a signed 32-bit integer). */
-  find(anchor: number): readonly IssuedEntry[] | undefined {
+  private add(anchor: number, code: EntryCode): void {
+    const table = this.table;
+    const mask = table.length / 2 - 1;
+    let slot = Math.imul(anchor, 0x85ebca6b) >>> this.slotShift;
+    for (let ref = table[2 * slot + 1] as number; ref !== 0; ref = table[2 * slot + 1] as number) {
+      if (table[2 * slot] === anchor) {
+        if (ref > 0) {
+          this.shared.push([ref - 1, code]);
+          table[2 * slot + 1] = -this.shared.length;
+        } else {
+          this.shared[-ref - 1]?.push(code);
+        }
+        return;
+      }
+      slot = (slot + 1) & mask;
+    }
+    addToFilter(this.filter, anchor, this.wordShift);
+    addToFilter(this.confirm, confirmHash(anchor), this.confirmShift);
+    table[2 * slot] = anchor;
+    table[2 * slot + 1] = code + 1;
+  }
+
+  /** The codes of the long-form entries whose word anchor is `anchor` (as a signed 32-bit integer). */
+  find(anchor: number): readonly EntryCode[] | undefined {
     const table = this.table;
     const mask = table.length / 2 - 1;
     for (let slot = Math.imul(anchor, 0x85ebca6b) >>> this.slotShift; ; slot = (slot + 1) & mask) {
-      const group = table[2 * slot + 1] as number;
-      if (group === 0) return undefined;
-      if (table[2 * slot] === anchor) return this.groups[group - 1];
+      const ref = table[2 * slot + 1] as number;
+      if (ref === 0) return undefined;
+      if (table[2 * slot] === anchor) return ref > 0 ? [ref - 1] : this.shared[-ref - 1];
     }
   }
+
+  /** The matcher an entry code belongs to. */
+  matcherOf(code: EntryCode): IssuedMatcher {
+    return this.matchers[Math.floor(code / WORD_ANCHORS)] as IssuedMatcher;
+  }
+}
+
+/** Bytes between the end of an entry's anchored window and the end of its form. */
+export function tailOf(code: EntryCode): number {
+  return code % WORD_ANCHORS;
 }
 
 function mapAt<K, V>(outer: Map<number, Map<K, V>>, key: number): Map<K, V> {
