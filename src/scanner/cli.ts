@@ -55,11 +55,11 @@ const DEFAULT_BROKER = "http://127.0.0.1:8080";
 const PROGRESS_AFTER_MS = 1000;
 const PROGRESS_EVERY_MS = 250;
 /**
- * Input bytes that justify one more scanning thread. A worker takes over a second to start (with
- * 10,000 secrets, measured on 2 CPUs: the TypeScript loader 0.2 s, the sources 0.3 s, its own
- * index of the matchers 0.5 s, the copy of the matchers and a cold optimiser the rest), the time
- * one thread scans some 300 MB in, and on a machine with few CPUs it slows the calling thread
- * while it does: below that, a second thread would slow the scan down.
+ * Input bytes that justify one more scanning thread. A worker takes about a second to start
+ * (with 10,000 secrets, measured on 2 CPUs: the TypeScript loader 0.2 s, the sources 0.2 s, its
+ * own index of the matchers 0.1 s, the copy of the matchers and a cold optimiser the rest), the
+ * time one thread scans some 250 MB in, and on a machine with few CPUs it slows the calling
+ * thread while it does: below that, a second thread would slow the scan down.
  */
 const BYTES_PER_THREAD = 256 * 1024 * 1024;
 

@@ -1,7 +1,7 @@
 // Scanning many files on several threads: the calling thread and each worker build a scanner
 // from the same matchers and rules, then scan whole files as they are handed out, one at a time,
 // so a thread that draws a large file does not hold the others up. The calling thread starts at
-// once, while the workers load (over a second each: the TypeScript loader, the matchers, a
+// once, while the workers load (about a second each: the TypeScript loader, the matchers, a
 // scanner of their own); a worker is handed a file only once it says it is ready, so on a small
 // scan the calling thread does it all and the workers are stopped unused, instead of the scan
 // waiting for a worker to load for the one file it was given ahead. Results come back whole per

@@ -304,7 +304,7 @@ try {
   ];
   out(
     `  (the ${THREADS}-thread row forces the threads: \`latchkey scan\` adds one per 256 MiB of input, ` +
-      "since a worker takes over a second to start, slowing the calling thread on few CPUs)",
+      "since a worker takes about a second to start, slowing the calling thread on few CPUs)",
   );
   out();
   out("median of the ratios within each round:");
