@@ -20,26 +20,50 @@ for (const factory of storeFactories()) {
     let broker: TestBroker;
     let api: string;
     const tokens: Record<string, string> = {};
+    /** Calls the broker made to its store: the store as is, with a count in front. */
+    let storeCalls = 0;
+    const openSession = async (sessionId: string) => {
+      const opened = await broker.apps.api.inject({
+        method: "POST",
+        url: "/v1/sessions",
+        headers: bearer(broker.keys.orchA),
+        payload: { sessionId, scopes: ["build"] },
+      });
+      assert.equal(opened.statusCode, 201, opened.body);
+      tokens[sessionId] = opened.json().credentials[0].secret.token;
+      return tokens[sessionId] as string;
+    };
+
     before(async () => {
-      store = await factory.create();
+      const real = await factory.create();
+      store = new Proxy(real, {
+        get(target, property) {
+          const value = Reflect.get(target, property);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            storeCalls++;
+            return value.apply(target, args);
+          };
+        },
+      });
       const port = await freePort();
       broker = await createTestBroker({ store, config: { publicUrl: `http://127.0.0.1:${port}` } });
       await broker.apps.api.listen({ host: "127.0.0.1", port });
       api = `http://127.0.0.1:${port}`;
-      for (const id of ["leaky", "bystander", "quiet", "streaming", "broken"]) {
-        const opened = await broker.apps.api.inject({
-          method: "POST",
-          url: "/v1/sessions",
-          headers: bearer(broker.keys.orchA),
-          payload: { sessionId: id, scopes: ["build"] },
-        });
-        tokens[id] = opened.json().credentials[0].secret.token;
-      }
+      for (const id of ["leaky", "bystander", "quiet", "streaming", "broken"]) await openSession(id);
     });
     after(async () => {
       await broker.close();
       await store.close();
     });
+
+    const scanBody = (sessionId: string, body: string) =>
+      broker.apps.api.inject({
+        method: "POST",
+        url: `/v1/sessions/${sessionId}/scan`,
+        headers: { ...bearer(broker.keys.orchA), "content-type": "text/plain" },
+        payload: body,
+      });
 
     const introspect = async (token: string) =>
       (
@@ -133,6 +157,40 @@ for (const factory of storeFactories()) {
         assert.ok(detected >= 0, `${sessionId}: ${actions}`);
         assert.ok(actions.indexOf("credential.revoked:leaked") > detected, `${sessionId}: ${actions}`);
       }
+    });
+
+    test("a credential issued since the last scan is looked for in the next one", async () => {
+      // The first scan leaves its scanner for the next ones; a new session's credential must
+      // still be found by the very next scan.
+      assert.equal((await scanBody("quiet", "nothing here\n")).statusCode, 200);
+      const late = await openSession("latecomer");
+      const response = await scanBody("quiet", `export API_TOKEN=${late}\n`);
+      assert.equal(response.statusCode, 200, response.body);
+      assert.deepEqual(
+        response.json().revoked.map((r: any) => `${r.sessionId}:${r.state}`),
+        ["latecomer:revoked"],
+      );
+      assert.equal(await introspect(late), false);
+      assert.equal(await introspect(tokens.quiet as string), true);
+    });
+
+    test("a scan reads every live session in the same number of store calls, however many there are", async () => {
+      const callsOfScan = async () => {
+        await scanBody("quiet", "warming up\n"); // matchers of sessions seen for the first time
+        const before = storeCalls;
+        assert.equal((await scanBody("quiet", "nothing here\n")).statusCode, 200);
+        return storeCalls - before;
+      };
+      const few = await callsOfScan();
+      for (let i = 0; i < 20; i++) await openSession(`crowd-${i}`);
+      const many = await callsOfScan();
+      assert.equal(many, few, "twenty more live sessions, no more store calls");
+      const response = await scanBody("quiet", `token ${tokens["crowd-7"]}\n`);
+      assert.deepEqual(
+        response.json().revoked.map((r: any) => r.sessionId),
+        ["crowd-7"],
+        "and each of them is still looked for",
+      );
     });
 
     test("a leak is revoked while the body is still arriving", async () => {

@@ -8,6 +8,7 @@ import {
   createScanner,
   type Finding,
   type IssuedMatcher,
+  type Scanner,
   type ScanResult,
   type ScanSource,
 } from "../scanner/index.js";
@@ -74,41 +75,53 @@ export function createLeakService(deps: {
   // issuance, or, for a credential issued before matchers were stored under the current anchor
   // scheme, derived from its secret while it is live.
   const matchersOf = async (sessionId: string, credentialIds: readonly string[]) => {
-    const missing = credentialIds.filter((id) => !cache.has(id));
+    // Answered from what this call read, not from the cache again afterwards: a concurrent scan
+    // may forget entries meanwhile (see scan), which must cost a re-read, never a matcher.
+    const found = new Map<string, IssuedMatcher[]>();
+    const missing: string[] = [];
+    for (const id of credentialIds) {
+      const cached = cache.get(id);
+      if (cached) found.set(id, cached);
+      else missing.push(id);
+    }
     if (missing.length > 0) {
       const stored = await deps.repo.readMatchers(sessionId, missing);
       for (const id of missing) {
-        const found = stored.get(id);
-        if (found) {
-          cache.set(id, found);
-          continue;
+        let matchers = stored.get(id);
+        if (!matchers) {
+          const credential = await deps.repo.getCredential(sessionId, id);
+          const secret = credential ? await deps.repo.readSecret(credential.record) : undefined;
+          matchers =
+            credential && secret ? credentialMatchers(deps.providers, credential.record, secret) : [];
         }
-        const credential = await deps.repo.getCredential(sessionId, id);
-        const secret = credential ? await deps.repo.readSecret(credential.record) : undefined;
-        cache.set(
-          id,
-          credential && secret ? credentialMatchers(deps.providers, credential.record, secret) : [],
-        );
+        cache.set(id, matchers);
+        found.set(id, matchers);
       }
     }
-    return credentialIds.flatMap((id) => cache.get(id) ?? []);
+    return credentialIds.flatMap((id) => found.get(id) ?? []);
   };
 
-  const liveSessionMatchers = async (except: string) => {
+  /** The credentials of every live session but `except`, and their matchers: one round trip per kind. */
+  const liveCredentials = async (except: string) => {
     const live = await deps.store.indexRange(keys.expiryIndex, Number.POSITIVE_INFINITY, MAX_LIVE_SESSIONS);
     const now = deps.clock.now();
-    const found: IssuedMatcher[] = [];
-    const seen = new Set<string>();
-    for (const { member, score } of live) {
-      if (member === except || score <= now) continue;
-      const session = await deps.repo.getSession(member);
-      if (session?.record.state !== "active") continue;
-      for (const id of session.record.credentialIds) seen.add(id);
-      found.push(...(await matchersOf(member, session.record.credentialIds)));
-    }
-    // Forget matchers of credentials no live session holds any more (the scanned one re-reads its own).
-    for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
-    return found;
+    const ids = live.filter(({ member, score }) => member !== except && score > now).map((e) => e.member);
+    const sessions = (await deps.repo.getSessions(ids)).flatMap((session) =>
+      session?.record.state === "active" ? [session.record] : [],
+    );
+    const matchers = await Promise.all(sessions.map((s) => matchersOf(s.id, s.credentialIds)));
+    return { credentialIds: sessions.flatMap((s) => s.credentialIds), matchers: matchers.flat() };
+  };
+
+  // The scanner of the last scan, with the credentials it looks for. Between two scans the set of
+  // live credentials rarely changes, and building a scanner for thousands of them costs far more
+  // than the scan of a typical body. The set is read from the store at every scan, so a
+  // credential issued by any replica is looked for from the next scan on.
+  let last: { credentialIds: ReadonlySet<string>; scanner: Scanner } | undefined;
+  const scannerFor = (credentialIds: ReadonlySet<string>, matchers: readonly IssuedMatcher[]): Scanner => {
+    if (last && sameSet(last.credentialIds, credentialIds)) return last.scanner;
+    last = { credentialIds, scanner: createScanner({ matchers, awsAccounts }) };
+    return last.scanner;
   };
 
   const respond = async (
@@ -155,11 +168,12 @@ export function createLeakService(deps: {
     async scan(client, sessionId, source, requestId) {
       const started = Date.now();
       const { session } = await deps.sessions.get(client, sessionId);
-      const matchers = [
-        ...(await matchersOf(sessionId, session.credentialIds)),
-        ...(await liveSessionMatchers(sessionId)),
-      ];
-      const scanner = createScanner({ matchers, awsAccounts });
+      const own = await matchersOf(sessionId, session.credentialIds);
+      const others = await liveCredentials(sessionId);
+      const credentialIds = new Set([...session.credentialIds, ...others.credentialIds]);
+      // Forget matchers of credentials neither this session nor a live one holds any more.
+      for (const id of cache.keys()) if (!credentialIds.has(id)) cache.delete(id);
+      const scanner = scannerFor(credentialIds, [...own, ...others.matchers]);
       const revoked: LeakResponse[] = [];
       const handled = new Set<string>();
       // Each leak is answered once the scanner settles its finding (a window's length past the
@@ -230,6 +244,12 @@ export function createLeakService(deps: {
       return { bytes: result.bytes, findings: result.findings, revoked, durationMs: Date.now() - started };
     },
   };
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const item of b) if (!a.has(item)) return false;
+  return true;
 }
 
 /**

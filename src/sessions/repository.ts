@@ -1,6 +1,6 @@
 import type { Sealer } from "../crypto/seal.js";
 import { type IssuedMatcher, issuedMatcherSchema } from "../scanner/matchers.js";
-import type { Store, Write } from "../store/types.js";
+import type { Store, StoredRecord, Write } from "../store/types.js";
 import type { MintedCredential } from "./mint.js";
 import {
   type CredentialRecord,
@@ -20,6 +20,8 @@ export interface Versioned<T> {
 /** Store access for sessions and credentials: keys, (de)serialisation, sealing and TTLs in one place. */
 export interface SessionRepository {
   getSession(id: string): Promise<Versioned<SessionRecord> | null>;
+  /** Many sessions in one round trip, in the order asked (null where there is none). */
+  getSessions(ids: readonly string[]): Promise<(Versioned<SessionRecord> | null)[]>;
   /** Writes a session guarded by its version (0 = must not exist), with extra writes in the same commit. */
   saveSession(record: SessionRecord, version: number, ttlMs: number, extra?: Write[]): Promise<boolean>;
   getCredential(sessionId: string, id: string): Promise<Versioned<CredentialRecord> | null>;
@@ -38,15 +40,21 @@ export interface SessionRepository {
   sessionTtlMs(record: SessionRecord, now: number): number;
 }
 
+function parseSession(stored: StoredRecord): Versioned<SessionRecord> {
+  return { record: sessionRecordSchema.parse(JSON.parse(stored.value)), version: stored.version };
+}
+
 export function createSessionRepository(deps: { store: Store; sealer: Sealer }): SessionRepository {
   const { store, sealer } = deps;
   const aad = (record: CredentialRecord) => `${record.sessionId}/${record.id}`;
   return {
     async getSession(id) {
       const stored = await store.get(keys.session(id));
-      return stored
-        ? { record: sessionRecordSchema.parse(JSON.parse(stored.value)), version: stored.version }
-        : null;
+      return stored ? parseSession(stored) : null;
+    },
+    async getSessions(ids) {
+      const stored = await store.getMany(ids.map((id) => keys.session(id)));
+      return stored.map((s) => (s ? parseSession(s) : null));
     },
     async saveSession(record, version, ttlMs, extra = []) {
       const guard =
