@@ -348,6 +348,21 @@ for (const factory of storeFactories()) {
       const stranger = await scanWith(broker.keys.orchB);
       assert.equal(stranger.code, 2, stranger.stdout);
       assert.match(stranger.stderr, /quiet/);
+
+      // The output of several sessions, checked at once.
+      const second = await openSession("cli-second");
+      const both = await runCli(
+        ["scan", "--session", "quiet", "--session", "cli-second", "--broker", api, "--format", "json", "-"],
+        {
+          env: { PATH: process.env.PATH ?? "", LATCHKEY_API_KEY: broker.keys.auditor },
+          input: `${encodeURIComponent(second)}\n${input}`,
+        },
+      );
+      assert.equal(both.code, 1, both.stderr);
+      assert.deepEqual(
+        JSON.parse(both.stdout).findings.map((f: any) => `${f.sessionId}:${f.encoding}:${f.line}`),
+        ["cli-second:raw:1", "quiet:raw:3"],
+      );
     });
 
     test("no secret appears in logs or the audit export", async () => {

@@ -220,14 +220,17 @@ describe("latchkey scan --session", () => {
   let broker: string;
   const seen: IncomingMessage[] = [];
   let answer: { status: number; body: unknown } = { status: 200, body: {} };
+  /** Answers by request path, when set; `answer` otherwise. */
+  let answers: Map<string, { status: number; body: unknown }> | undefined;
 
   before(async () => {
     server = createServer((request, response) => {
       seen.push(request);
-      response.writeHead(answer.status, {
-        "content-type": answer.status === 200 ? "application/json" : "application/problem+json",
+      const reply = answers?.get(request.url ?? "") ?? answer;
+      response.writeHead(reply.status, {
+        "content-type": reply.status === 200 ? "application/json" : "application/problem+json",
       });
-      response.end(JSON.stringify(answer.body));
+      response.end(JSON.stringify(reply.body));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     broker = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -258,6 +261,64 @@ describe("latchkey scan --session", () => {
       parsed.findings.map((f) => [f.ruleId, f.credentialId, f.sessionId, f.encoding]),
       [["latchkey-issued", "cred_42", "sess-7", "base64"]],
     );
+  });
+
+  test("several --session flags: the matchers of each, and a failure names its session", async () => {
+    const secondToken = `ghs_${"Zq8".repeat(12)}`;
+    const ref = (n: number) => ({ credentialId: `cred_${n}`, sessionId: `sess-${n}`, provider: "github" });
+    answers = new Map([
+      [
+        "/v1/sessions/sess-1/matchers",
+        { status: 200, body: { matchers: buildMatchers(issuedToken, ref(1)) } },
+      ],
+      [
+        "/v1/sessions/sess-2/matchers",
+        { status: 200, body: { matchers: buildMatchers(secondToken, ref(2)) } },
+      ],
+      [
+        "/v1/sessions/sess-3/matchers",
+        { status: 403, body: { code: "FORBIDDEN", detail: "Not your session." } },
+      ],
+    ]);
+    try {
+      const input = `a ${Buffer.from(secondToken).toString("hex")}\nb ${issuedToken}\n`;
+      const both = await scan(
+        [
+          "--session",
+          "sess-1",
+          "--session",
+          "sess-2",
+          "--session",
+          "sess-1",
+          "--broker",
+          broker,
+          "--format",
+          "json",
+        ],
+        { stdin: Readable.from([input]), env: { LATCHKEY_API_KEY: apiKey } },
+      );
+      assert.equal(both.code, 1, both.stderr);
+      const parsed = JSON.parse(both.stdout) as { findings: Array<Record<string, unknown>> };
+      assert.deepEqual(
+        parsed.findings
+          .filter((f) => f.ruleId === "latchkey-issued")
+          .map((f) => [f.sessionId, f.encoding, f.line]),
+        [
+          ["sess-2", "hex", 1],
+          ["sess-1", "raw", 2],
+        ],
+      );
+      const refused = await scan(["--session", "sess-1", "--session", "sess-3", "--broker", broker], {
+        env: { LATCHKEY_API_KEY: apiKey },
+      });
+      assert.equal(refused.code, 2);
+      assert.equal(
+        refused.stderr,
+        "latchkey scan: session sess-3: the broker answered 403 FORBIDDEN: Not your session.\n",
+      );
+    } finally {
+      answers = undefined;
+    }
   });
 
   test("an HTTP error is exit 2 with the problem's code and detail", async () => {

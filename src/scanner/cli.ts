@@ -42,7 +42,8 @@ Options:
   --aws-account ID          an AWS account id of yours (repeatable): its access keys are
                             reported as ours, at high severity
   --session ID              also look for what Latchkey issued to this session, using the
-                            matchers the broker keeps for it (API key in LATCHKEY_API_KEY)
+                            matchers the broker keeps for it (API key in LATCHKEY_API_KEY);
+                            repeatable, for the output of several sessions
   --broker URL              the broker (default: $LATCHKEY_BROKER_URL, else http://127.0.0.1:8080)
   -h, --help                show this help
 
@@ -73,7 +74,7 @@ interface Plan {
   inputs: string[];
   redact: string | undefined;
   awsAccounts: string[];
-  session: string | undefined;
+  sessions: string[];
   broker: string;
 }
 
@@ -84,7 +85,7 @@ export async function runScanCommand(argv: string[], io: ScanIo): Promise<number
       io.stdout.write(USAGE);
       return 0;
     }
-    const matchers = plan.session === undefined ? [] : await loadMatchers(plan.session, plan.broker, io.env);
+    const matchers = await loadMatchers(plan.sessions, plan.broker, io.env);
     return await scanAll({ matchers, awsAccounts: plan.awsAccounts }, plan, io);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -112,7 +113,7 @@ function parse(argv: readonly string[], io: ScanIo): Plan | undefined {
       format: { type: "string" },
       redact: { type: "string" },
       "aws-account": { type: "string", multiple: true },
-      session: { type: "string" },
+      session: { type: "string", multiple: true },
       broker: { type: "string" },
     },
     "scan",
@@ -137,24 +138,35 @@ function parse(argv: readonly string[], io: ScanIo): Plan | undefined {
       throw new UsageError("scan: --redact would overwrite the file being scanned");
     }
   }
-  const session = flags.session as string | undefined;
+  const sessions = [...new Set((flags.session as string[] | undefined) ?? [])];
   const broker = (flags.broker as string | undefined) ?? io.env.LATCHKEY_BROKER_URL ?? DEFAULT_BROKER;
-  if (flags.broker !== undefined && session === undefined) {
+  if (flags.broker !== undefined && sessions.length === 0) {
     throw new UsageError("scan: --broker is used with --session");
   }
-  return { format: format as Format, inputs, redact, awsAccounts, session, broker };
+  return { format: format as Format, inputs, redact, awsAccounts, sessions, broker };
 }
 
+/** The matchers of every session named, fetched side by side; any failure names its session. */
 async function loadMatchers(
-  sessionId: string,
+  sessionIds: readonly string[],
   broker: string,
   env: NodeJS.ProcessEnv,
 ): Promise<IssuedMatcher[]> {
+  if (sessionIds.length === 0) return [];
   const apiKey = env.LATCHKEY_API_KEY;
   if (apiKey === undefined || apiKey === "") {
     throw new ScanFailure("--session needs the broker API key in LATCHKEY_API_KEY");
   }
-  return fetchMatchers({ broker, sessionId, apiKey });
+  const loaded = await Promise.all(
+    sessionIds.map((sessionId) =>
+      fetchMatchers({ broker, sessionId, apiKey }).catch((error: unknown) => {
+        throw error instanceof MatcherFetchError && sessionIds.length > 1
+          ? new MatcherFetchError(`session ${sessionId}: ${error.message}`)
+          : error;
+      }),
+    ),
+  );
+  return loaded.flat();
 }
 
 /** The files named, directories walked; `-` for standard input stays as it is. */
