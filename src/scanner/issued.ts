@@ -33,12 +33,14 @@ export function filterMask(anchor: number): number {
 }
 
 /**
- * The filter has 2^17 words (512 KB, a core's whole L2 cache on the 2-CPU machines measured)
- * whatever the number of secrets: the same cache footprint for 10 secrets or 10,000 (about 60,000
- * long forms, 8 anchors each). What grows is the share of probes it lets through to the second
- * filter: about 4% with 10,000 secrets, and each of those costs the loop a mispredicted branch,
- * which is why 10,000 secrets scan measurably slower than 1,000 (test/bench/scanner.bench.ts). A
- * larger filter, or more probes per byte, cuts that share but slows every scan, 1,000 included.
+ * The filter has 2^17 words (512 KB: a core's whole L2 cache on some of the 2-CPU machines
+ * measured, half of it on others) whatever the number of secrets: the same cache footprint for 10
+ * secrets or 10,000 (about 60,000 long forms, 8 anchors each). What grows is the share of probes
+ * it lets through: about 4% with 10,000 secrets. Those cost the loop next to nothing as long as
+ * the second filter turns them away (measured with a second filter that turns away everything:
+ * 10,000 secrets then scan as fast as 1,000); the time 10,000 secrets add is spent on the 0.5% of
+ * probes that pass both (about 7,200 per 10 MB), in the loop and in the table behind it. A larger
+ * filter, or more probes per byte, cuts that share but slows every scan, 1,000 included.
  */
 const WORDS_LOG2 = 17;
 /**
