@@ -146,6 +146,7 @@ export function createBroker(options: BrokerOptions): Broker {
     logger,
     scopes: options.scopes,
     providers,
+    maxLiveSessions: config.limits.scanLiveSessions,
   });
   const apps = createApp({
     leaks,

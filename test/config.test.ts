@@ -34,6 +34,7 @@ describe("config loading", () => {
     assert.deepEqual(config.store, { kind: "memory" });
     assert.equal(config.scopesDir, "scopes");
     assert.equal(config.limits.bodyBytes, 65536);
+    assert.equal(config.limits.scanLiveSessions, 10_000);
   });
 
   test("environment overrides apply over the file, and REDIS_URL selects Redis", () => {
@@ -84,6 +85,11 @@ describe("config loading", () => {
       name: "YAML syntax error, with its line",
       text: "listen:\n  api: [\n",
       expect: [/bad-6\.yaml:3: /],
+    },
+    {
+      name: "a scan limit of no session",
+      text: `${minimal}limits:\n  scanLiveSessions: 0\n`,
+      expect: [/bad-7\.yaml:6: limits\.scanLiveSessions: Too small/],
     },
     {
       name: "bad environment override",

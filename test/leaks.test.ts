@@ -8,6 +8,7 @@ import { keys } from "../src/sessions/records.js";
 import type { Store } from "../src/store/types.js";
 import { bearer, createTestBroker, type TestBroker } from "./helpers/broker.js";
 import { runCli } from "./helpers/cli.js";
+import { createTestClock } from "./helpers/clock.js";
 import { freePort } from "./helpers/net.js";
 import { storeFactories } from "./helpers/stores.js";
 import { until } from "./helpers/until.js";
@@ -376,5 +377,44 @@ for (const factory of storeFactories()) {
         assert.equal(exported.body.includes(token), false);
       }
     });
+  });
+
+  test(`limits.scanLiveSessions: the sessions expiring soonest are looked through, and the limit is said once (${factory.name} store)`, async () => {
+    const store = await factory.create();
+    const clock = createTestClock();
+    const broker = await createTestBroker({ store, clock, config: { limits: { scanLiveSessions: 3 } } });
+    try {
+      const token: Record<string, string> = {};
+      for (const id of ["first", "second", "third", "fourth", "fifth"]) {
+        const opened = await broker.apps.api.inject({
+          method: "POST",
+          url: "/v1/sessions",
+          headers: bearer(broker.keys.orchA),
+          payload: { sessionId: id, scopes: ["build"] },
+        });
+        assert.equal(opened.statusCode, 201, opened.body);
+        token[id] = opened.json().credentials[0].secret.token;
+        clock.advance(1000); // each expires a second after the one before
+      }
+      const scan = async (body: string) => {
+        const response = await broker.apps.api.inject({
+          method: "POST",
+          url: "/v1/sessions/first/scan",
+          headers: { ...bearer(broker.keys.orchA), "content-type": "text/plain" },
+          payload: body,
+        });
+        assert.equal(response.statusCode, 200, response.body);
+        return response.json().revoked.map((r: { sessionId: string }) => r.sessionId);
+      };
+      // The three expiring soonest: "first" (scanned: its own are always looked for), "second", "third".
+      assert.deepEqual(await scan(`${token.fifth}\n${token.second}\n`), ["second"]);
+      assert.deepEqual(await scan(`${token.first}\n${token.fourth}\n`), ["first"]);
+      const warnings = broker.logs.filter((line) => line.includes("limits.scanLiveSessions"));
+      assert.equal(warnings.length, 1, "said once, not at every scan");
+      assert.match(warnings[0] as string, /"limit":3/);
+    } finally {
+      await broker.close();
+      await store.close();
+    }
   });
 }

@@ -46,8 +46,8 @@ export interface LeakService {
   scan(client: Client, sessionId: string, source: ScanSource, requestId: string): Promise<SessionScanResult>;
 }
 
-/** Sessions whose live credentials are looked for in every scan. */
-const MAX_LIVE_SESSIONS = 10_000;
+/** How often, at most, a scan that could not look through every live session says so. */
+const LIMIT_WARNING_EVERY_MS = 10 * 60 * 1000;
 
 export function createLeakService(deps: {
   store: Store;
@@ -59,6 +59,8 @@ export function createLeakService(deps: {
   logger: Logger;
   scopes: ReadonlyMap<string, CompiledScope>;
   providers: ProviderRegistry;
+  /** Live sessions whose credentials every scan also looks for, those expiring soonest first. */
+  maxLiveSessions: number;
 }): LeakService {
   const cache = new Map<string, IssuedMatcher[]>();
   const awsAccounts = [
@@ -101,10 +103,23 @@ export function createLeakService(deps: {
     return credentialIds.flatMap((id) => found.get(id) ?? []);
   };
 
+  let limitWarnedAt = Number.NEGATIVE_INFINITY;
+
   /** The credentials of every live session but `except`, and their matchers: one round trip per kind. */
   const liveCredentials = async (except: string) => {
-    const live = await deps.store.indexRange(keys.expiryIndex, Number.POSITIVE_INFINITY, MAX_LIVE_SESSIONS);
+    const live = await deps.store.indexRange(
+      keys.expiryIndex,
+      Number.POSITIVE_INFINITY,
+      deps.maxLiveSessions,
+    );
     const now = deps.clock.now();
+    if (live.length === deps.maxLiveSessions && now - limitWarnedAt >= LIMIT_WARNING_EVERY_MS) {
+      limitWarnedAt = now;
+      deps.logger.warn(
+        { limit: deps.maxLiveSessions },
+        "scans look for the credentials of the live sessions expiring soonest only: there are more than limits.scanLiveSessions",
+      );
+    }
     const ids = live.filter(({ member, score }) => member !== except && score > now).map((e) => e.member);
     const sessions = (await deps.repo.getSessions(ids)).flatMap((session) =>
       session?.record.state === "active" ? [session.record] : [],
