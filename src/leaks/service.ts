@@ -183,8 +183,10 @@ export function createLeakService(deps: {
     async scan(client, sessionId, source, requestId) {
       const started = Date.now();
       const { session } = await deps.sessions.get(client, sessionId);
-      const own = await matchersOf(sessionId, session.credentialIds);
-      const others = await liveCredentials(sessionId);
+      const [own, others] = await Promise.all([
+        matchersOf(sessionId, session.credentialIds),
+        liveCredentials(sessionId),
+      ]);
       const credentialIds = new Set([...session.credentialIds, ...others.credentialIds]);
       // Forget matchers of credentials neither this session nor a live one holds any more.
       for (const id of cache.keys()) if (!credentialIds.has(id)) cache.delete(id);

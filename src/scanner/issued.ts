@@ -2,8 +2,8 @@
 // with one memory access (the anchor's high bits pick a 32-bit word, three of its low bits must be
 // set there; with 10,000 secrets about 4% of probes pass), a second, smaller one that turns away
 // most of those, a third read only for what passes both, and behind them an open-addressing table
-// from the full anchor to the matchers that share it. The work per input byte is nearly the same whether 10 or 10,000 secrets are
-// loaded.
+// from the full anchor to the matchers that share it. The work per input byte is nearly the same
+// whether 10 or 10,000 secrets are loaded.
 
 import { LONG_FORM, outgoingTable, WORD_ANCHORS } from "./anchor.js";
 import type { IssuedMatcher } from "./matchers.js";
