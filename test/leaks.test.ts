@@ -412,6 +412,7 @@ for (const factory of storeFactories()) {
       const warnings = broker.logs.filter((line) => line.includes("limits.scanLiveSessions"));
       assert.equal(warnings.length, 1, "said once, not at every scan");
       assert.match(warnings[0] as string, /"limit":3/);
+      for (const secret of Object.values(token)) assert.equal(broker.logs.join("").includes(secret), false);
     } finally {
       await broker.close();
       await store.close();
