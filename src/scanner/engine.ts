@@ -2,8 +2,8 @@
 // a window buffer that keeps just enough of the past (the longest issued form, the widest rule
 // window) for a secret split across chunks to be seen whole. One pass reads each slice as aligned
 // pairs of 32-bit words and does two things with each pair: hash the 16-byte window ending there
-// and test the anchor filter (issued secrets), and step the keyword automaton through its 8 bytes
-// (generic rules). The automaton is the slow half: each step waits for the one before. So the
+// and probe the xor filter with the hash (issued secrets), and step the keyword automaton through
+// its 8 bytes (generic rules). The automaton is the slow half: each step waits for the one before. So the
 // pass walks the two halves of a slice side by side, with one automaton each, and the processor
 // works on both chains (and on the hashes, which wait for nothing) at once. Everything else
 // happens only at hits.
@@ -16,18 +16,12 @@ import { once } from "node:events";
 import { sha256Hex } from "../crypto/hash.js";
 import { ANCHOR_MULTIPLIER, LONG_FORM, PROBE_STRIDE, WORD_MULTIPLIERS } from "./anchor.js";
 import { type Finding, ISSUED_RULE_ID, previewOf, redactionMarker } from "./finding.js";
-import {
-  CONFIRM_MULTIPLIER,
-  confirmHash,
-  type EntryCode,
-  filterMask,
-  IssuedIndex,
-  tailOf,
-} from "./issued.js";
+import { type EntryCode, filterMask, IssuedIndex, tailOf } from "./issued.js";
 import { buildKeywordAutomaton, type KeywordAutomaton, keywordOutputs } from "./keywords.js";
 import { advance, type LinePoint } from "./lines.js";
 import { buildMatchers, type IssuedMatcher } from "./matchers.js";
 import { defaultRules, type Rule, type RuleContext, type RuleMatch } from "./rules/index.js";
+import { PAGE_CELLS, XOR_FILTER_MULTIPLIERS, type XorFilter, xorFilterHas } from "./xor-filter.js";
 
 export interface ScannerOptions {
   /** Matchers of the secrets Latchkey issued (see buildMatchers). */
@@ -48,7 +42,7 @@ export interface ScanOptions {
 }
 
 export interface ScanStats {
-  /** Positions whose anchor passed both filters. */
+  /** Positions whose anchor passed the first filter: for word anchors, one probe in 256 or so besides the forms present, however many secrets are loaded. */
   anchorHits: number;
   /** SHA-256 computations over candidate bytes. */
   verifications: number;
@@ -76,6 +70,7 @@ export interface Scanner {
 
 const M = ANCHOR_MULTIPLIER;
 const [C0, C1, C2, C3] = WORD_MULTIPLIERS;
+const [F0, F1] = XOR_FILTER_MULTIPLIERS;
 /**
  * Zero bytes that precede the stream in the window buffer, so that every hash has a full window
  * behind it: at least a short form's length, and a multiple of PROBE_STRIDE so that stream
@@ -642,7 +637,7 @@ const MIN_SPLIT_WORDS = 256;
  * simple enough for the optimiser to keep its tables' bases and bounds out of the loop.
  */
 class ByteLoop {
-  /** Pairs of (index of the pair's first word, anchor) that passed both filters. */
+  /** Pairs of (index of the pair's first word, anchor) that passed the xor filter. */
   readonly anchorHits = new Int32Array(CALL_WORDS + 4);
   anchorCount = 0;
   readonly firstHalf: HalfHits = { hits: new Int32Array(8 * CALL_WORDS + 16), count: 0 };
@@ -650,10 +645,7 @@ class ByteLoop {
   /** The automaton's state at the end of what has been scanned. */
   private state = 0;
   private readonly probing: boolean;
-  private readonly filter: Int32Array;
-  private readonly wordShift: number;
-  private readonly confirm: Int32Array;
-  private readonly confirmShift: number;
+  private readonly filter: XorFilter;
   private readonly delta: Uint16Array;
   private readonly acceptFrom: number;
   /**
@@ -666,9 +658,6 @@ class ByteLoop {
   constructor(issued: IssuedIndex, automaton: KeywordAutomaton, longestKeyword: number) {
     this.probing = issued.hasLong;
     this.filter = issued.filter;
-    this.wordShift = issued.wordShift;
-    this.confirm = issued.confirm;
-    this.confirmShift = issued.confirmShift;
     this.delta = automaton.delta;
     this.acceptFrom = automaton.acceptFrom;
     this.warmup = 2 * Math.ceil(longestKeyword / PROBE_STRIDE);
@@ -701,10 +690,7 @@ class ByteLoop {
    * starting in state `s`, the second in `t`. Returns the second's final state.
    */
   private pair(words: Int32Array, from: number, mid: number, half: number, s: number, t: number): number {
-    const filter = this.filter;
-    const wordShift = this.wordShift;
-    const confirm = this.confirm;
-    const confirmShift = this.confirmShift;
+    const { cells, pages, seed } = this.filter;
     const probing = this.probing;
     const delta = this.delta;
     const acceptFrom = this.acceptFrom;
@@ -725,38 +711,40 @@ class ByteLoop {
       const c = words[k] as number;
       const d = words[k + 1] as number;
       if (probing) {
-        // mix, windowHash and passes written out: called from here they measured slower. Both
-        // filters are checked in the loop: the second one's read is often out of the cache, and
-        // here the processor overlaps it with the automata instead of waiting for it.
+        // mix, windowHash and xorFilterHas written out: called from here they measured slower.
         const ma = a ^ (a >>> 15);
         const mb = b ^ (b >>> 15);
-        let h = (Math.imul(p0, C0) + Math.imul(p1, C1) + Math.imul(ma, C2) + Math.imul(mb, C3)) | 0;
+        const hu = (Math.imul(p0, C0) + Math.imul(p1, C1) + Math.imul(ma, C2) + Math.imul(mb, C3)) | 0;
         p0 = ma;
         p1 = mb;
-        h ^= h >>> 15;
-        let mask = (1 << h) | (1 << (h >>> 5)) | (1 << (h >>> 10));
-        if (((filter[h >>> wordShift] as number) & mask) === mask) {
-          const confirmed = Math.imul(h ^ (h >>> 16), CONFIRM_MULTIPLIER);
-          mask = (1 << confirmed) | (1 << (confirmed >>> 5)) | (1 << (confirmed >>> 10));
-          if (((confirm[confirmed >>> confirmShift] as number) & mask) === mask) {
-            anchorHits[anchors++] = j;
-            anchorHits[anchors++] = h;
-          }
+        const h = hu ^ (hu >>> 15);
+        const hp = (Math.imul(Math.imul(hu ^ seed, F0) >>> 13, pages) >>> 19) * PAGE_CELLS;
+        const hb = (h >>> 20) & 0xc00;
+        if (
+          ((cells[hp + (h >>> 20)] as number) ^
+            (cells[hp + ((hb ^ 0x400) | ((h >>> 10) & 0x3ff))] as number) ^
+            (cells[hp + ((hb ^ 0x800) | (h & 0x3ff))] as number)) ===
+          Math.imul(hu, F1) >>> 24
+        ) {
+          anchorHits[anchors++] = j;
+          anchorHits[anchors++] = h;
         }
         const mc = c ^ (c >>> 15);
         const md = d ^ (d >>> 15);
-        let g = (Math.imul(q0, C0) + Math.imul(q1, C1) + Math.imul(mc, C2) + Math.imul(md, C3)) | 0;
+        const gu = (Math.imul(q0, C0) + Math.imul(q1, C1) + Math.imul(mc, C2) + Math.imul(md, C3)) | 0;
         q0 = mc;
         q1 = md;
-        g ^= g >>> 15;
-        mask = (1 << g) | (1 << (g >>> 5)) | (1 << (g >>> 10));
-        if (((filter[g >>> wordShift] as number) & mask) === mask) {
-          const confirmed = Math.imul(g ^ (g >>> 16), CONFIRM_MULTIPLIER);
-          mask = (1 << confirmed) | (1 << (confirmed >>> 5)) | (1 << (confirmed >>> 10));
-          if (((confirm[confirmed >>> confirmShift] as number) & mask) === mask) {
-            anchorHits[anchors++] = k;
-            anchorHits[anchors++] = g;
-          }
+        const g = gu ^ (gu >>> 15);
+        const gp = (Math.imul(Math.imul(gu ^ seed, F0) >>> 13, pages) >>> 19) * PAGE_CELLS;
+        const gb = (g >>> 20) & 0xc00;
+        if (
+          ((cells[gp + (g >>> 20)] as number) ^
+            (cells[gp + ((gb ^ 0x400) | ((g >>> 10) & 0x3ff))] as number) ^
+            (cells[gp + ((gb ^ 0x800) | (g & 0x3ff))] as number)) ===
+          Math.imul(gu, F1) >>> 24
+        ) {
+          anchorHits[anchors++] = k;
+          anchorHits[anchors++] = g;
         }
       }
       const at = 4 * j;
@@ -806,9 +794,6 @@ class ByteLoop {
    */
   private chain(words: Int32Array, from: number, to: number, s: number, into: HalfHits | undefined): number {
     const filter = this.filter;
-    const wordShift = this.wordShift;
-    const confirm = this.confirm;
-    const confirmShift = this.confirmShift;
     const probing = this.probing && into !== undefined;
     const delta = this.delta;
     const acceptFrom = this.acceptFrom;
@@ -827,7 +812,7 @@ class ByteLoop {
         const h = windowHash(p0, p1, ma, mb);
         p0 = ma;
         p1 = mb;
-        if (passes(filter, wordShift, confirm, confirmShift, h)) {
+        if (xorFilterHas(filter, h)) {
           anchorHits[anchors++] = j;
           anchorHits[anchors++] = h;
         }
@@ -855,21 +840,6 @@ function mix(word: number): number {
 function windowHash(w0: number, w1: number, w2: number, w3: number): number {
   const h = (Math.imul(w0, C0) + Math.imul(w1, C1) + Math.imul(w2, C2) + Math.imul(w3, C3)) | 0;
   return h ^ (h >>> 15);
-}
-
-/** Whether anchor `h` passes both filters of an IssuedIndex. */
-function passes(
-  filter: Int32Array,
-  wordShift: number,
-  confirm: Int32Array,
-  confirmShift: number,
-  h: number,
-): boolean {
-  let mask = filterMask(h);
-  if (((filter[h >>> wordShift] as number) & mask) !== mask) return false;
-  const c = confirmHash(h);
-  mask = filterMask(c);
-  return ((confirm[c >>> confirmShift] as number) & mask) === mask;
 }
 
 /** Records a keyword hit (byte index, state) at `count`; returns the new count. */

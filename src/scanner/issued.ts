@@ -1,12 +1,12 @@
-// The scanner's view of issued matchers: a blocked Bloom filter that rejects almost every anchor
-// with one memory access (the anchor's high bits pick a 32-bit word, three of its low bits must be
-// set there; with 10,000 secrets about 4% of probes pass), a second, smaller one that turns away
-// most of those, a third read only for what passes both, and behind them an open-addressing table
-// from the full anchor to the matchers that share it. The work per input byte is nearly the same
-// whether 10 or 10,000 secrets are loaded.
+// The scanner's view of issued matchers: an xor filter (xor-filter.ts) that lets through one
+// anchor in 256 that no form has, whether 10 or 10,000 secrets are loaded; a Bloom filter read
+// only for what passes it; and behind them an open-addressing table from the full anchor to the
+// matchers that share it. The work per input byte is the same for 10 secrets or 10,000 (past
+// that, the xor filter grows; see MIN_KEYS).
 
 import { LONG_FORM, outgoingTable, WORD_ANCHORS } from "./anchor.js";
 import type { IssuedMatcher } from "./matchers.js";
+import { buildXorFilter, type XorFilter } from "./xor-filter.js";
 
 /**
  * One form's place in an index, as a number: the matcher's index times WORD_ANCHORS plus the
@@ -32,50 +32,25 @@ export function filterMask(anchor: number): number {
   return (1 << anchor) | (1 << (anchor >>> 5)) | (1 << (anchor >>> 10));
 }
 
-/**
- * The filter has 2^17 words (512 KB: a core's whole L2 cache on some of the 2-CPU machines
- * measured, half of it on others) whatever the number of secrets: the same cache footprint for 10
- * secrets or 10,000 (about 60,000 long forms, 8 anchors each). What grows is the share of probes
- * it lets through: about 4% with 10,000 secrets. Those cost the loop next to nothing as long as
- * the second filter turns them away (measured with a second filter that turns away everything:
- * 10,000 secrets then scan as fast as 1,000); the time 10,000 secrets add is spent on the 0.5% of
- * probes that pass both (about 7,200 per 10 MB), in the loop and in the table behind it. A larger
- * filter, or more probes per byte, cuts that share but slows every scan, 1,000 included.
- */
-const WORDS_LOG2 = 17;
-/**
- * The second filter is checked inside the word loop wherever the first lets a probe through
- * (about 4% of probes with 10,000 secrets), so it must stay in the cache beside the first: a read
- * that goes to memory there stalls the loop, and made 10,000 secrets scan a fifth slower than
- * 1,000. At most 2^16 words (256 KB), where it still turns away about six in seven of what
- * reaches it; the rest go on to the third filter (GATE_MAX_LOG2) and the table.
- */
-const CONFIRM_MAX_LOG2 = 16;
-const CONFIRM_MIN_LOG2 = 4;
 const SHORT_WORDS_LOG2 = 10;
+const GATE_MIN_LOG2 = 4;
 /**
- * A third filter guards the table: what passes the first two (about 7,200 probes per 10 MB with
- * 10,000 secrets) would otherwise each cost the table a read from memory, as its 8 MB rarely stay
- * in cache. Read outside the word loop, it turns away all but about one in 25 of them for 2^17
- * words. Measured in one process (CPU time, scan after scan), it moved the rate with 10,000
- * secrets from 0.88-0.91 to 0.89-0.94 times that with 1,000: a small gain, less than the
- * benchmark's noise, for half a megabyte.
+ * A Bloom filter guards the table: what the xor filter lets through (about 5,000 probes per 10 MB)
+ * would otherwise each cost the table a read from memory, as its 8 MB with 10,000 secrets rarely
+ * stay in cache. Read outside the word loop, at 2^17 words it turns away all but about one in 25
+ * of them with 10,000 secrets.
  */
 const GATE_MAX_LOG2 = 17;
 
 export class IssuedIndex {
-  /** `filter[anchor >>> wordShift]` has the bits of filterMask(anchor) set, for every word anchor. */
-  readonly filter: Int32Array;
-  readonly wordShift: number;
+  /** Passes the word anchor of every long form, and one in 256 of other anchors. */
+  readonly filter: XorFilter;
   /** Whether any form is long enough for word anchors: if not, the word loop is skipped. */
   readonly hasLong: boolean;
   readonly short: readonly ShortForms[];
   /** Bytes of the longest form: how far back a match can start from where it is recognised. */
   readonly maxLength: number;
   readonly size: number;
-  /** A second filter, of confirmHash(anchor), for what passes the first (CONFIRM_MAX_LOG2). */
-  readonly confirm: Int32Array;
-  readonly confirmShift: number;
   private readonly matchers: readonly IssuedMatcher[];
   /**
    * Open addressing, key and value side by side: [anchor, ref] per slot, ref 0 = empty. A ref
@@ -84,7 +59,7 @@ export class IssuedIndex {
    */
   private readonly table: Int32Array;
   private readonly slotShift: number;
-  /** A third filter, of gateHash(anchor), read before the table (GATE_MAX_LOG2). */
+  /** The gate: a Bloom filter of gateHash(anchor), read before the table (GATE_MAX_LOG2). */
   private readonly gate: Int32Array;
   private readonly gateShift: number;
   private readonly shared: EntryCode[][] = [];
@@ -101,19 +76,7 @@ export class IssuedIndex {
     this.maxLength = maxLength;
     this.hasLong = anchors > 0;
 
-    const wordsLog2 = this.hasLong ? WORDS_LOG2 : 1;
-    this.wordShift = 32 - wordsLog2;
-    this.filter = new Int32Array(2 ** wordsLog2);
-    const confirmLog2 = Math.min(
-      CONFIRM_MAX_LOG2,
-      Math.max(CONFIRM_MIN_LOG2, Math.ceil(Math.log2(anchors + 1))),
-    );
-    this.confirmShift = 32 - confirmLog2;
-    this.confirm = new Int32Array(2 ** confirmLog2);
-    const gateLog2 = Math.min(
-      GATE_MAX_LOG2,
-      Math.max(CONFIRM_MIN_LOG2, Math.ceil(Math.log2(anchors + 1)) + 1),
-    );
+    const gateLog2 = Math.min(GATE_MAX_LOG2, Math.max(GATE_MIN_LOG2, Math.ceil(Math.log2(anchors + 1)) + 1));
     this.gateShift = 32 - gateLog2;
     this.gate = new Int32Array(2 ** gateLog2);
     const slotsLog2 = Math.max(4, Math.ceil(Math.log2(anchors * 2 + 1)));
@@ -123,6 +86,9 @@ export class IssuedIndex {
     // Filled straight from the matchers, without a Map or an object per anchor in between: the
     // scanner is built at every `latchkey scan`, in every worker and for every scan request.
     const short = new Map<number, Map<number, EntryCode[]>>();
+    // The xor filter is built from each word anchor once.
+    const distinct = new Int32Array(anchors);
+    let distinctCount = 0;
     for (let index = 0; index < matchers.length; index++) {
       const matcher = matchers[index] as IssuedMatcher;
       const code = index * WORD_ANCHORS;
@@ -135,9 +101,13 @@ export class IssuedIndex {
         continue;
       }
       const { anchors: unsigned } = matcher;
-      for (let tail = 0; tail < unsigned.length; tail++)
-        this.add((unsigned[tail] as number) | 0, code + tail);
+      for (let tail = 0; tail < unsigned.length; tail++) {
+        const anchor = (unsigned[tail] as number) | 0;
+        if (this.add(anchor, code + tail)) distinct[distinctCount++] = anchor;
+      }
     }
+    // With no long form the word loop does not probe: the smallest filter will do.
+    this.filter = buildXorFilter(distinct.subarray(0, distinctCount), this.hasLong ? undefined : 0);
 
     this.short = [...short].map(([length, groups]) => {
       const filter = new Int32Array(2 ** SHORT_WORDS_LOG2);
@@ -146,7 +116,8 @@ export class IssuedIndex {
     });
   }
 
-  private add(anchor: number, code: EntryCode): void {
+  /** Enters a long form's anchor; whether no form had it yet. */
+  private add(anchor: number, code: EntryCode): boolean {
     const table = this.table;
     const mask = table.length / 2 - 1;
     let slot = Math.imul(anchor, 0x85ebca6b) >>> this.slotShift;
@@ -158,15 +129,14 @@ export class IssuedIndex {
         } else {
           this.shared[-ref - 1]?.push(code);
         }
-        return;
+        return false;
       }
       slot = (slot + 1) & mask;
     }
-    addToFilter(this.filter, anchor, this.wordShift);
-    addToFilter(this.confirm, confirmHash(anchor), this.confirmShift);
     addToFilter(this.gate, gateHash(anchor), this.gateShift);
     table[2 * slot] = anchor;
     table[2 * slot + 1] = code + 1;
+    return true;
   }
 
   /** The codes of the long-form entries whose word anchor is `anchor` (as a signed 32-bit integer). */
@@ -203,18 +173,10 @@ function mapAt<K, V>(outer: Map<number, Map<K, V>>, key: number): Map<K, V> {
   return inner;
 }
 
-/** Odd, unrelated to the anchor's multipliers. */
-export const CONFIRM_MULTIPLIER = 0x27d4eb2f;
-
-/** The anchor remixed, so that the second filter's bits are not the first's. */
-export function confirmHash(anchor: number): number {
-  return Math.imul(anchor ^ (anchor >>> 16), CONFIRM_MULTIPLIER);
-}
-
 /** Odd, unrelated to the other multipliers. */
 const GATE_MULTIPLIER = 0x165667b1;
 
-/** The anchor remixed once more, so that the third filter's bits are neither of the others'. */
+/** The anchor remixed, so that the gate's bits are not the xor filter's. */
 function gateHash(anchor: number): number {
   const h = Math.imul(anchor ^ (anchor >>> 13), GATE_MULTIPLIER);
   return h ^ (h >>> 16);
