@@ -40,8 +40,9 @@ const BLOCK_CELLS = 1024;
 /** Odd, unrelated to the anchor's multipliers: for the page, and for the fingerprint. */
 export const XOR_FILTER_MULTIPLIERS = [0x2545f491 | 0, 0x9e3779b9 | 0] as const;
 /**
- * Cells per anchor. Each page is a random 3-hypergraph of 4,096 cells, peeled on its own; with 8
- * million random anchors, one page in 550 could not be peeled at 1.3, none of 7,900 at 1.35.
+ * Cells per anchor. Each page is a random 3-hypergraph of 4,096 cells, placed on its own; of the
+ * pages of filters for 8 to 12 million random anchors, one in 550 could not be placed at 1.3, one
+ * in about 20,000 at 1.35 (1 of 19,779).
  */
 const SIZE_FACTOR = 1.35;
 /**
@@ -49,7 +50,11 @@ const SIZE_FACTOR = 1.35;
  * (each has 40 to 50 anchors: 8 for each encoded form). 160 pages, 655 KB.
  */
 export const MIN_KEYS = 485_000;
-/** So that `(m >>> 13) · pages` stays below 2^32, and each page gets at least 64 values of it. */
+/**
+ * So that `(m >>> 13) · pages` stays below 2^32, and each page gets at least 64 values of it:
+ * about 24 million anchors, some 500,000 secrets. At this size one seed in three may fail (see
+ * SIZE_FACTOR), and MAX_ATTEMPTS seeds are tried.
+ */
 export const MAX_PAGES = 2 ** 13 - 1;
 /** Seeds tried before giving up. */
 const MAX_ATTEMPTS = 16;
