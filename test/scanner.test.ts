@@ -238,7 +238,7 @@ describe("issued secrets at scale", () => {
   // Seeded, so that the pass rates compared below are the same from run to run.
   const input = Buffer.from(Uint32Array.from({ length: (2 * 1024 * 1024) / 4 }, () => rng.next()).buffer);
 
-  test("10,000 secrets cost no more work per byte than 1,000: as many probes get through, and almost none reach SHA-256", async (t) => {
+  test("10,000 secrets cost no more work per byte than 1,000: as many probes get through, and none reaches SHA-256", async (t) => {
     const few = createScanner({
       matchers: matchers.filter((m) => Number(m.credentialId.slice(5)) < 1000),
       rules: [],
@@ -259,7 +259,9 @@ describe("issued secrets at scale", () => {
     for (const result of [a, b]) {
       assert.equal(result.findings.length, 0);
       assert.ok(result.stats.anchorHits / probes < 0.006, "the filter lets through about 1 probe in 256");
-      assert.ok(result.stats.verifications / input.length < 1e-4, "SHA-256 runs on under 0.01% of positions");
+      // A window whose anchor matches a form's by chance (one probe in 9,000 with 10,000 secrets)
+      // is turned away by a second window of the form before any SHA-256.
+      assert.equal(result.stats.verifications, 0, "no SHA-256 runs on random input");
     }
   });
 
