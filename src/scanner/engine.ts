@@ -3,10 +3,10 @@
 // window) for a secret split across chunks to be seen whole. One pass reads each slice as aligned
 // pairs of 32-bit words and does two things with each pair: hash the 16-byte window ending there
 // and probe the xor filter with the hash (issued secrets), and step the keyword automaton through
-// its 8 bytes (generic rules). The automaton is the slow half: each step waits for the one before. So the
-// pass walks the two halves of a slice side by side, with one automaton each, and the processor
-// works on both chains (and on the hashes, which wait for nothing) at once. Everything else
-// happens only at hits.
+// its 8 bytes (generic rules). The automaton is the slow half: each step waits for the one before.
+// So the pass walks the two halves of a slice side by side, with one automaton each, and the
+// processor works on both chains (and on the hashes, which wait for nothing) at once. Everything
+// else happens only at hits.
 //
 // Findings are held back until nothing still to come can overlap them, then overlapping ones are
 // resolved (issued beats generic, an earlier rule beats a later one) and emitted in input order.
@@ -50,7 +50,10 @@ export interface ScanOptions {
 }
 
 export interface ScanStats {
-  /** Positions whose anchor passed the first filter: for word anchors, one probe in 256 or so besides the forms present, however many secrets are loaded. */
+  /**
+   * Positions whose anchor passed the first filter: for word anchors, about one probe in 256
+   * besides the forms present, however many secrets are loaded.
+   */
   anchorHits: number;
   /** SHA-256 computations over candidate bytes. */
   verifications: number;
@@ -374,8 +377,8 @@ class ScanRun {
       const start = end - matcher.length;
       if (this.base + start < 0 || end > this.used) continue;
       // Another of the form's windows first: a 32-bit anchor matches one of 480,000 (10,000
-      // secrets) by chance about once per 9,000 probes, and a SHA-256 of up to a few kilobytes
-      // for each measured a few percent of a scan; one more window hash turns almost all away.
+      // secrets) by chance about once per 9,000 probes, each a SHA-256 of up to a few kilobytes
+      // otherwise; one more window hash turns almost all of them away.
       if (matcher.length >= LONG_FORM) {
         const other = (tailOf(code) + WORD_ANCHORS / 2) % WORD_ANCHORS;
         if (windowAnchor(this.data, end - other - ANCHOR_WINDOW) !== matcher.anchors[other]) continue;
@@ -726,7 +729,8 @@ class ByteLoop {
       const c = words[k] as number;
       const d = words[k + 1] as number;
       if (probing) {
-        // mix, windowHash and xorFilterHas written out: called from here they measured slower.
+        // mix, windowHash and xorFilterHas (the cell layout is in xor-filter.ts) written out:
+        // called from here they measured slower.
         const ma = a ^ (a >>> 15);
         const mb = b ^ (b >>> 15);
         const hu = (Math.imul(p0, C0) + Math.imul(p1, C1) + Math.imul(ma, C2) + Math.imul(mb, C3)) | 0;

@@ -94,10 +94,12 @@ export function xorFilterHas({ cells, pages, seed }: XorFilter, anchor: number):
  */
 export function buildXorFilter(anchors: Int32Array, minKeys = MIN_KEYS): XorFilter {
   const pages = Math.max(1, Math.ceil((Math.max(anchors.length, minKeys) * SIZE_FACTOR) / PAGE_CELLS));
-  if (pages > MAX_PAGES)
+  if (pages > MAX_PAGES) {
+    const most = Math.floor((MAX_PAGES * PAGE_CELLS) / SIZE_FACTOR);
     throw new RangeError(
-      `buildXorFilter: ${anchors.length} anchors are more than one filter holds (${Math.floor((MAX_PAGES * PAGE_CELLS) / SIZE_FACTOR)})`,
+      `buildXorFilter: ${anchors.length} anchors are more than one filter holds (${most})`,
     );
+  }
   const peeling = new Peeling(pages, anchors.length);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // Seeds from a fixed sequence: the same anchors always give the same filter.
