@@ -198,10 +198,8 @@ class Peeling {
   private clear(anchors: Int32Array, seed: number): void {
     for (let i = 0; i < anchors.length; i++) {
       this.cellsOf(anchors[i] as number, seed);
-      for (const cell of [this.c0, this.c1, this.c2]) {
-        this.count[cell] = 0;
-        this.owner[cell] = 0;
-      }
+      this.count[this.c0] = this.count[this.c1] = this.count[this.c2] = 0;
+      this.owner[this.c0] = this.owner[this.c1] = this.owner[this.c2] = 0;
     }
   }
 
